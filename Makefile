@@ -1,0 +1,89 @@
+# kubeha.control_plane: the two commands are `make lab` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+LINK := .build/collections/ansible_collections/kubeha/control_plane
+SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+LAB := -i inventory/lab
+
+.PHONY: help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
+        lab-report lab-down test unit lint sanity collection molecule bench clean
+
+help:
+	@echo "make lab       bring the Docker lab up, converge site.yml, verify, show a failover"
+	@echo "make lab-down  remove the lab"
+	@echo "make test      unit tests, lint, sanity, collection build/install, molecule scenarios"
+
+# ---------------------------------------------------------------- dependencies
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+link: $(LINK)
+
+docker:
+	bash lab/scripts/ensure-docker.sh
+
+image: docker
+	bash lab/scripts/build-image.sh
+
+deps: venv link image
+
+# ------------------------------------------------------------------------ lab
+lab: lab-up lab-converge lab-verify lab-failover lab-report
+
+lab-up: deps
+	molecule create -s default
+	molecule prepare -s default --force
+
+lab-converge: deps
+	ansible-playbook $(LAB) site.yml
+
+lab-verify: deps
+	ansible-playbook $(LAB) playbooks/post_check.yml
+
+lab-failover: deps
+	ansible-playbook $(LAB) lab/failover_demo.yml
+
+lab-report: deps
+	@bash lab/scripts/report.sh
+
+lab-down: venv link
+	molecule destroy -s default
+
+# ---------------------------------------------------------------------- tests
+test: unit lint sanity collection molecule
+
+unit: venv link
+	pytest -q tests/unit
+
+lint: venv link
+	ansible-lint --profile production --offline
+
+sanity: venv link
+	bash tests/sanity.sh
+
+collection: venv link
+	bash tests/collection_install.sh
+
+molecule: deps
+	set -e; for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
+
+bench: deps
+	@echo "make bench: not implemented yet (see the issue on measured failover)"; exit 1
+
+clean:
+	rm -rf .build *.tar.gz

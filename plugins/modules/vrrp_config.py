@@ -1,0 +1,456 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: vrrp_config
+short_description: Build, validate and write keepalived.conf for VRRP virtual IPs
+version_added: 0.1.0
+description:
+  - Builds C(keepalived.conf) from structured VRRP instances and track scripts.
+  - Refuses configurations keepalived would accept but get wrong, naming the field
+    at fault, for example an C(auth_pass) longer than 8 characters (keepalived
+    silently truncates it), sub-second adverts with VRRPv2, a unicast peer list
+    that contains the host itself, or a track-script weight too small to move the
+    VIP off a failing MASTER.
+  - Renders deterministic text, so re-runs are idempotent.
+  - Writes atomically, after C(keepalived -t -f) has accepted the new file when the
+    binary is present; a rejected file never replaces the current one.
+author:
+  - kubeha.control_plane contributors
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff masks C(auth_pass).
+  platform:
+    platforms: posix
+options:
+  dest:
+    description: Path of the keepalived configuration file.
+    type: path
+    default: /etc/keepalived/keepalived.conf
+  backup:
+    description: Keep a timestamped copy of the previous file before replacing it.
+    type: bool
+    default: false
+  validate:
+    description:
+      - Run C(keepalived -t -f) on the new file before it replaces O(dest).
+      - Skipped with a warning when no keepalived binary is found.
+    type: bool
+    default: true
+  host_addresses:
+    description:
+      - Addresses of every host taking part in the VRRP group.
+      - Used only to refuse a VIP that is some host's own address.
+    type: list
+    elements: str
+    default: []
+  global_defs:
+    description: The C(global_defs) block.
+    type: dict
+    default: {}
+    suboptions:
+      router_id:
+        description: Name of this router in keepalived's logs and notifications.
+        type: str
+      enable_script_security:
+        description: Refuse to run scripts that a non-root user could change.
+        type: bool
+        default: true
+      script_user:
+        description: User that runs track and notify scripts.
+        type: str
+      vrrp_garp_master_refresh:
+        description: Seconds between repeated gratuitous ARPs while MASTER (0 disables).
+        type: int
+  scripts:
+    description: C(vrrp_script) blocks (track scripts).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Script name, referenced from O(instances[].track_scripts).
+        type: str
+        required: true
+      script:
+        description: Command to run; exit 0 means healthy.
+        type: str
+        required: true
+      interval:
+        description: Seconds between runs.
+        type: float
+        default: 1
+      timeout:
+        description: Seconds before a run counts as failed.
+        type: float
+      fall:
+        description: Consecutive failures before the script is KO.
+        type: int
+        default: 2
+      rise:
+        description: Consecutive successes before the script is OK again.
+        type: int
+        default: 2
+      weight:
+        description:
+          - Priority change. 0 puts the instance in FAULT when the script fails,
+            which always releases the VIP.
+        type: int
+        default: 0
+      user:
+        description: User (and optionally group) that runs the script.
+        type: str
+  instances:
+    description: C(vrrp_instance) blocks.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Instance name, also the name of the notify state file.
+        type: str
+        required: true
+      interface:
+        description: Interface that sends adverts and carries the VIPs.
+        type: str
+        required: true
+      virtual_router_id:
+        description: VRID, 1-255, shared by every node of the group.
+        type: int
+        required: true
+      priority:
+        description: 1-254; the highest healthy node holds the VIPs.
+        type: int
+        required: true
+      state:
+        description: Initial state. Must be V(BACKUP) with O(instances[].nopreempt).
+        type: str
+        choices: [MASTER, BACKUP]
+        default: BACKUP
+      advert_int:
+        description: Seconds between adverts; sub-second values need O(instances[].version=3).
+        type: float
+        default: 1
+      version:
+        description: VRRP version.
+        type: int
+        choices: [2, 3]
+        default: 2
+      virtual_ipaddresses:
+        description: VIPs in CIDR form, for example V(192.168.1.100/24).
+        type: list
+        elements: str
+        required: true
+      authentication:
+        description: VRRPv2 authentication.
+        type: dict
+        suboptions:
+          auth_type:
+            description: Authentication type.
+            type: str
+            choices: [PASS, AH]
+            default: PASS
+          auth_pass:
+            description: Shared secret, 1-8 characters. Never logged.
+            type: str
+            required: true
+            no_log: true
+      unicast_src_ip:
+        description: Source address for unicast adverts.
+        type: str
+      unicast_peers:
+        description: The other nodes' addresses; empty means multicast.
+        type: list
+        elements: str
+        default: []
+      peer_priorities:
+        description:
+          - Priorities of the other nodes, used only to check that every non-zero
+            track-script weight drops a failing MASTER below every peer.
+        type: list
+        elements: int
+        default: []
+      track_scripts:
+        description: Scripts this instance tracks.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: Name of a script in O(scripts).
+            type: str
+            required: true
+          weight:
+            description: Overrides the script's weight for this instance.
+            type: int
+      nopreempt:
+        description: Do not take the VIP back from a lower-priority MASTER.
+        type: bool
+        default: false
+      preempt_delay:
+        description: Seconds to wait after start-up before preempting.
+        type: int
+      garp_master_delay:
+        description: Seconds after becoming MASTER before the second set of gratuitous ARPs.
+        type: int
+      garp_master_refresh:
+        description: Seconds between gratuitous ARP refreshes while MASTER.
+        type: int
+      notify:
+        description: Absolute path of a script called as C(notify TYPE NAME STATE PRIORITY).
+        type: path
+'''
+
+EXAMPLES = r'''
+- name: Two load balancers, unicast VRRP, track the local haproxy
+  kubeha.control_plane.vrrp_config:
+    backup: true
+    mode: '0640'
+    host_addresses: [192.168.1.10, 192.168.1.11]
+    global_defs:
+      router_id: lb1
+      script_user: keepalived_script
+    scripts:
+      - name: chk_haproxy
+        script: /usr/local/libexec/kubeha/check-haproxy
+        interval: 1
+        fall: 2
+        rise: 2
+        weight: -50
+    instances:
+      - name: VI_1
+        interface: eno1
+        virtual_router_id: 51
+        priority: 101
+        state: MASTER
+        virtual_ipaddresses: [192.168.1.100/24]
+        authentication:
+          auth_pass: "{{ vault_keepalived_auth_pass }}"
+        unicast_src_ip: 192.168.1.10
+        unicast_peers: [192.168.1.11]
+        peer_priorities: [100]
+        track_scripts:
+          - name: chk_haproxy
+
+- name: Only check what would change
+  kubeha.control_plane.vrrp_config:
+    instances: "{{ my_instances }}"
+  check_mode: true
+  diff: true
+'''
+
+RETURN = r'''
+config:
+  description: The rendered configuration, with C(auth_pass) masked.
+  returned: always
+  type: str
+dest:
+  description: Path of the configuration file.
+  returned: always
+  type: str
+backup_file:
+  description: Path of the copy of the previous file.
+  returned: when O(backup=true) and the file changed
+  type: str
+validated:
+  description: Whether C(keepalived -t) checked the new file.
+  returned: always
+  type: bool
+'''
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
+    render, script_paths, validate, without_scripts,
+)
+
+KILLED_BY_SIGTERM = (-15, 143)
+
+
+def _argument_spec():
+    # Kept in step with DOCUMENTATION; ansible-test sanity compares the two.
+    track = dict(name=dict(type='str', required=True), weight=dict(type='int'))
+    auth = dict(
+        auth_type=dict(type='str', choices=['PASS', 'AH'], default='PASS'),
+        auth_pass=dict(type='str', required=True, no_log=True),
+    )
+    instance = dict(
+        name=dict(type='str', required=True),
+        interface=dict(type='str', required=True),
+        virtual_router_id=dict(type='int', required=True),
+        priority=dict(type='int', required=True),
+        state=dict(type='str', choices=['MASTER', 'BACKUP'], default='BACKUP'),
+        advert_int=dict(type='float', default=1),
+        version=dict(type='int', choices=[2, 3], default=2),
+        virtual_ipaddresses=dict(type='list', elements='str', required=True),
+        authentication=dict(type='dict', options=auth),
+        unicast_src_ip=dict(type='str'),
+        unicast_peers=dict(type='list', elements='str', default=[]),
+        peer_priorities=dict(type='list', elements='int', default=[]),
+        track_scripts=dict(type='list', elements='dict', options=track, default=[]),
+        nopreempt=dict(type='bool', default=False),
+        preempt_delay=dict(type='int'),
+        garp_master_delay=dict(type='int'),
+        garp_master_refresh=dict(type='int'),
+        notify=dict(type='path'),
+    )
+    script = dict(
+        name=dict(type='str', required=True),
+        script=dict(type='str', required=True),
+        interval=dict(type='float', default=1),
+        timeout=dict(type='float'),
+        fall=dict(type='int', default=2),
+        rise=dict(type='int', default=2),
+        weight=dict(type='int', default=0),
+        user=dict(type='str'),
+    )
+    gdefs = dict(
+        router_id=dict(type='str'),
+        enable_script_security=dict(type='bool', default=True),
+        script_user=dict(type='str'),
+        vrrp_garp_master_refresh=dict(type='int'),
+    )
+    return dict(
+        dest=dict(type='path', default='/etc/keepalived/keepalived.conf'),
+        backup=dict(type='bool', default=False),
+        validate=dict(type='bool', default=True),
+        host_addresses=dict(type='list', elements='str', default=[]),
+        global_defs=dict(type='dict', options=gdefs, default={}),
+        scripts=dict(type='list', elements='dict', options=script, default=[]),
+        instances=dict(type='list', elements='dict', options=instance, required=True),
+    )
+
+
+def _read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, 'rb') as handle:
+        return to_text(handle.read(), errors='surrogate_or_strict')
+
+
+def _script_problems(paths):
+    """What keepalived's enable_script_security would refuse, checked directly."""
+    problems = []
+    for path in paths:
+        if not os.path.isfile(path) or not os.access(path, os.X_OK):
+            problems.append('%s is not an executable file' % path)
+            continue
+        current = path
+        while current not in ('/', ''):
+            st = os.stat(current)
+            if st.st_uid != 0 or st.st_mode & 0o022:
+                problems.append('%s must be owned by root and not group/world writable '
+                                '(enable_script_security)' % current)
+                break
+            current = os.path.dirname(current)
+    return problems
+
+
+def _run_test(module, binary, text, directory):
+    fd, tmp = tempfile.mkstemp(prefix='.keepalived.test.', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(to_bytes(text))
+        return module.run_command([binary, '-t', '-f', tmp])
+    finally:
+        os.unlink(tmp)
+
+
+def _keepalived_test(module, path, directory):
+    """Run keepalived -t on the new file; fail (leaving dest alone) if it is rejected."""
+    binary = module.get_bin_path('keepalived')
+    if binary is None:
+        module.warn('keepalived is not installed here; the new file was not checked with keepalived -t')
+        return False
+    rc, out, err = module.run_command([binary, '-t', '-f', path])
+    if rc in KILLED_BY_SIGTERM and not (out or err).strip():
+        # keepalived 2.2.7 kills its own config test while checking scripts
+        # (fixed upstream in 2.2.8). Test the rest, and the scripts directly.
+        rc, out, err = _run_test(module, binary, render(without_scripts(module.params)), directory)
+        problems = _script_problems(script_paths(module.params))
+        if problems:
+            module.fail_json(msg='keepalived would refuse to run these scripts; %s was left '
+                                 'unchanged: %s' % (module.params['dest'], '; '.join(problems)))
+    if rc != 0:
+        module.fail_json(
+            msg='keepalived -t rejected the new configuration; %s was left unchanged'
+                % module.params['dest'],
+            rc=rc, stdout=out, stderr=err)
+    return True
+
+
+def _write(module, text):
+    dest = module.params['dest']
+    directory = os.path.dirname(dest) or '.'
+    if not os.path.isdir(directory):
+        module.fail_json(msg='directory %s does not exist; is keepalived installed?' % directory)
+    fd, tmp = tempfile.mkstemp(prefix='.keepalived.conf.', dir=directory)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(to_bytes(text))
+        validated = module.params['validate'] and _keepalived_test(module, tmp, directory)
+        backup_file = None
+        if module.params['backup'] and os.path.exists(dest):
+            backup_file = module.backup_local(dest)
+        module.atomic_move(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return validated, backup_file
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=_argument_spec(),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    params = module.params
+    errors = validate(params)
+    if errors:
+        module.fail_json(msg='invalid VRRP configuration: ' + '; '.join(errors), errors=errors)
+
+    text = render(params)
+    shown = render(params, mask_secrets=True)
+    current = _read(params['dest'])
+    changed = current != text
+    result = dict(changed=changed, dest=params['dest'], config=shown, validated=False)
+    if changed and module._diff:
+        before = current or ''
+        for inst in params['instances']:
+            secret = (inst.get('authentication') or {}).get('auth_pass')
+            if secret:
+                before = before.replace('auth_pass %s\n' % secret, 'auth_pass ********\n')
+        result['diff'] = dict(before=before, after=shown,
+                              before_header=params['dest'], after_header=params['dest'])
+    if changed and not module.check_mode:
+        try:
+            result['validated'], backup_file = _write(module, text)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='could not write %s: %s' % (params['dest'], to_native(exc)))
+        if backup_file:
+            result['backup_file'] = backup_file
+    file_args = module.load_file_common_arguments(params)
+    if not module.check_mode or os.path.exists(params['dest']):
+        result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
