@@ -22,7 +22,7 @@ help:
 
 # ---------------------------------------------------------------- dependencies
 $(VENV)/.installed: requirements.txt
-	python3 -m venv $(VENV)
+	python3 -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 

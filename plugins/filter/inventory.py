@@ -74,7 +74,7 @@ def vrrp_priorities(hosts, hostvars, base=PRIORITY_BASE):
 def interface_for_address(address, facts):
     """Name of the interface whose IPv4/IPv6 subnet contains ``address`` ('' if none)."""
     _need_netaddr()
-    ip = netaddr.IPAddress(str(address).split('/')[0])
+    ip = netaddr.IPAddress(str(address).split('/', maxsplit=1)[0])
     for name in sorted(facts.get('interfaces') or []):
         iface = facts.get(name.replace('-', '_')) or {}
         nets = []

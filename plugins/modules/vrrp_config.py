@@ -23,8 +23,9 @@ description:
   - Writes atomically, after C(keepalived -t -f) has accepted the new file when the
     binary is present; a rejected file never replaces the current one.
 author:
-  - kubeha.control_plane contributors
+  - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -33,6 +34,7 @@ attributes:
     support: full
     details: The diff masks C(auth_pass).
   platform:
+    support: full
     platforms: posix
 options:
   dest:
@@ -166,7 +168,6 @@ options:
             description: Shared secret, 1-8 characters. Never logged.
             type: str
             required: true
-            no_log: true
       unicast_src_ip:
         description: Source address for unicast adverts.
         type: str

@@ -107,7 +107,7 @@ def test_plain_vip_skips_the_subnet_check():
     ({'loadbalancers': ['lb1', 'lb2']}, "group 'control_plane' is missing or empty"),
 ])
 def test_missing_groups(groups, message):
-    hostvars, _ = guide()
+    hostvars = guide()[0]
     assert any(message in e for e in inventory_errors(hostvars, groups))
 
 
@@ -119,8 +119,8 @@ def test_all_problems_are_reported_at_once():
 
 
 def test_colocated_port_conflict_and_default():
-    hostvars = {name: lb('10.0.0.%d' % i, vip='10.0.0.100/24', priority=110 - i)
-                for i, name in enumerate(['n1', 'n2', 'n3'], start=1)}
+    hostvars = {name: lb('10.0.0.%d' % index, vip='10.0.0.100/24', priority=110 - index)
+                for index, name in enumerate(['n1', 'n2', 'n3'], start=1)}
     groups = {'loadbalancers': ['n1', 'n2', 'n3'], 'control_plane': ['n1', 'n2', 'n3']}
     errors = inventory_errors(hostvars, groups)
     assert any('n1: is a load balancer and a control-plane node, so haproxy cannot bind '
