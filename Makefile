@@ -68,7 +68,7 @@ lab-down: venv link
 test: unit lint sanity collection molecule
 
 unit: venv link
-	pytest -q tests/unit
+	pytest -q tests/unit tests/integration
 
 lint: venv link
 	ansible-lint --profile production --offline

@@ -1,0 +1,74 @@
+"""site.yml refuses a bad inventory before it touches any host.
+
+The inventory's hosts are Docker containers that do not exist: any task that
+tried to reach one would make it 'unreachable'. Each case must fail on the
+controller with the message naming host, variable and fix, and reach no host.
+"""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False):
+    lbs = {'nolab-lb1': {'kubeha_address': '10.250.0.11'},
+           'nolab-lb2': {'kubeha_address': '10.250.0.12'}}
+    cps = {'nolab-cp1': {'kubeha_address': '10.250.0.21'},
+           'nolab-cp2': {'kubeha_address': '10.250.0.22'}}
+    if colocated:
+        cps = {name: {} for name in lbs}
+    for host, values in (host_vars or {}).items():
+        (lbs if host in lbs else cps).setdefault(host, {}).update(values)
+    data = {'all': {
+        'vars': dict({'ansible_connection': 'community.docker.docker',
+                      'keepalived_vip': '10.250.0.100/24', 'keepalived_auth_pass': 'secret1'},
+                     **(group_vars or {})),
+        'children': {'loadbalancers': {'hosts': lbs}, 'control_plane': {'hosts': cps}}}}
+    path = tmp_path / 'hosts.yml'
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def run_site(path):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / 'ansible.cfg'),
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / '.build' / 'collections'), ANSIBLE_NOCOLOR='1')
+    return subprocess.run(['ansible-playbook', '-i', str(path), str(ROOT / 'site.yml')],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'group_vars': {'keepalived_auth_pass': 'longer-than-8'}},
+     'nolab-lb1: keepalived_auth_pass has 13 characters'),
+    ({'group_vars': {'keepalived_vip': '10.250.0.21/24'}},
+     'nolab-lb1: keepalived_vip 10.250.0.21 is the address of host nolab-cp1'),
+    ({'group_vars': {'keepalived_vip': '10.99.0.100/24'}},
+     "nolab-lb1: keepalived_vip 10.99.0.100/24 is outside this load balancer's subnet"),
+    ({'host_vars': {'nolab-lb2': {'keepalived_priority': 101}}},
+     'nolab-lb2: keepalived_priority 101 is also the priority of nolab-lb1'),
+    ({'group_vars': {'keepalived_vrid': 300}}, 'nolab-lb1: keepalived_vrid 300 is out of range'),
+    ({'group_vars': {'haproxy_frontend_port': 6443}, 'colocated': True},
+     'nolab-lb1: is a load balancer and a control-plane node, so haproxy cannot bind port 6443'),
+    ({'host_vars': {'nolab-cp2': {'kubeha_address': 'cp2.example'}}},
+     "nolab-cp2: kubeha_address 'cp2.example' is not an IP address"),
+])
+def test_bad_inventory_is_refused_before_any_host_changes(tmp_path, kwargs, message):
+    result = run_site(inventory(tmp_path, **kwargs))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert 'The inventory has problems; no host was changed' in out
+    assert message in out, out[-3000:]
+    assert 'unreachable=1' not in out and 'UNREACHABLE' not in out
+    assert 'changed=1' not in out
+
+
+def test_a_good_inventory_gets_past_the_check(tmp_path):
+    """The control case: the same inventory, valid, passes the check and only then
+    fails, because the hosts do not exist."""
+    out = run_site(inventory(tmp_path))
+    text = out.stdout + out.stderr
+    assert 'The inventory has problems' not in text
+    assert 'UNREACHABLE' in text or 'unreachable=1' in text or 'No such container' in text

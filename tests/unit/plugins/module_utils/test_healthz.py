@@ -1,0 +1,108 @@
+"""apiserver health probe against a real HTTPS server on 127.0.0.1."""
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.healthz import probe
+
+
+def _openssl(*args):
+    subprocess.run(['openssl'] + list(args), check=True, capture_output=True)
+
+
+@pytest.fixture(scope='module')
+def pki(tmp_path_factory):
+    """A CA, a server cert for 127.0.0.1 signed by it, and an unrelated CA."""
+    d = tmp_path_factory.mktemp('pki')
+    _openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca',
+             '-keyout', str(d / 'ca.key'), '-out', str(d / 'ca.crt'))
+    _openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cp-test',
+             '-keyout', str(d / 'srv.key'), '-out', str(d / 'srv.csr'))
+    (d / 'ext').write_text('subjectAltName=IP:127.0.0.1\n')
+    _openssl('x509', '-req', '-in', str(d / 'srv.csr'), '-CA', str(d / 'ca.crt'), '-CAkey',
+             str(d / 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', str(d / 'ext'),
+             '-out', str(d / 'srv.crt'))
+    _openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=other-ca',
+             '-keyout', str(d / 'other.key'), '-out', str(d / 'other.crt'))
+    return d
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802
+        if self.path.startswith('/slow'):
+            time.sleep(3)
+        code, body = {'/readyz': (500, '[-]etcd failed: reason withheld\nreadyz check failed'),
+                      '/secure': (401, '{"kind":"Status","code":401}')}.get(self.path, (200, 'ok'))
+        data = body.encode()
+        self.send_response(code)
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('X-Kubeha-Node', 'cp-test')
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope='module')
+def server(pki):
+    httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(pki / 'srv.crt'), str(pki / 'srv.key'))
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield 'https://127.0.0.1:%d' % httpd.server_address[1]
+    httpd.shutdown()
+
+
+def test_ok_with_the_right_ca(server, pki):
+    result = probe(server + '/healthz', ca_path=str(pki / 'ca.crt'))
+    assert result['ok'] and result['status'] == 200 and result['body'] == 'ok'
+    assert result['node'] == 'cp-test'
+    assert result['latency_ms'] > 0
+
+
+def test_ok_without_verification(server):
+    assert probe(server + '/livez', validate_certs=False)['ok']
+
+
+def test_500_reports_the_body(server):
+    result = probe(server + '/readyz', validate_certs=False)
+    assert not result['ok'] and result['status'] == 500 and result['kind'] == 'http'
+    assert 'expected 200 "ok"' in result['message'] and 'etcd failed' in result['message']
+
+
+def test_401_suggests_a_client_certificate(server):
+    result = probe(server + '/secure', validate_certs=False)
+    assert result['status'] == 401
+    assert 'anonymous auth disabled? give client_cert and client_key' in result['message']
+
+
+def test_timeout(server):
+    result = probe(server + '/slow', validate_certs=False, timeout=1)
+    assert result['kind'] == 'timeout' and 'within 1s' in result['message']
+
+
+def test_refused():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    result = probe('https://127.0.0.1:%d/healthz' % port, validate_certs=False)
+    assert result['kind'] == 'refused' and 'refused' in result['message']
+
+
+def test_bad_certificate_without_a_ca(server):
+    result = probe(server + '/healthz')  # system CAs do not know the test CA
+    assert result['kind'] == 'tls' and 'give ca_path' in result['message']
+
+
+def test_bad_certificate_with_the_wrong_ca(server, pki):
+    result = probe(server + '/healthz', ca_path=str(pki / 'other.crt'))
+    assert result['kind'] == 'tls' and not result['ok']
