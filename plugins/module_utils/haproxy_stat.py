@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Talk to haproxy's stats socket (stdlib only) and parse `show stat` CSV."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import socket
+
+SERVER_FIELDS = ('status', 'check_status', 'check_desc', 'weight', 'addr', 'scur', 'stot',
+                 'lastchg', 'chkfail', 'chkdown')
+
+
+def parse_show_stat(text, backend=None):
+    """Server rows of `show stat` as dicts: name, backend, status, check_status, ...
+
+    BACKEND and FRONTEND summary rows are left out.
+    """
+    lines = (text or '').splitlines()
+    if not lines or not lines[0].startswith('# '):
+        raise ValueError('not haproxy "show stat" output: %r' % (lines[:1],))
+    header = lines[0][2:].split(',')
+    servers = []
+    for row in csv.DictReader(lines[1:], fieldnames=header):
+        if not row.get('pxname') or row.get('svname') in ('FRONTEND', 'BACKEND'):
+            continue
+        if backend is not None and row['pxname'] != backend:
+            continue
+        server = {'backend': row['pxname'], 'name': row['svname']}
+        for field in SERVER_FIELDS:
+            value = row.get(field) or ''
+            server[field] = int(value) if value.isdigit() else value
+        servers.append(server)
+    return servers
+
+
+def is_up(server):
+    """UP, or UP going down ('UP 1/3'): still in rotation."""
+    return str(server.get('status', '')).split(' ')[0] in ('UP', 'NOLB')
+
+
+def command(path, line, timeout=5.0):
+    """Send one runtime API command to the socket at ``path``; return the answer."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+        sock.sendall((line.rstrip('\n') + '\n').encode())
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    return b''.join(chunks).decode('utf-8', 'replace')
