@@ -16,7 +16,7 @@ LAB := -i inventory/lab
         lab-report lab-down test unit lint sanity collection molecule bench clean
 
 help:
-	@echo "make lab       bring the Docker lab up, converge site.yml, verify, show a failover"
+	@echo "make lab       bring the Docker lab up, converge site.yml, verify, run the failover drill"
 	@echo "make lab-down  remove the lab"
 	@echo "make test      unit tests, lint, sanity, collection build/install, molecule scenarios"
 
@@ -53,10 +53,10 @@ lab-converge: deps
 	ansible-playbook $(LAB) site.yml
 
 lab-verify: deps
-	ansible-playbook $(LAB) playbooks/post_check.yml
+	ansible-playbook $(LAB) playbooks/verify.yml
 
 lab-failover: deps
-	ansible-playbook $(LAB) lab/failover_demo.yml
+	ansible-playbook $(LAB) playbooks/failover_drill.yml -e drill_confirm=true
 
 lab-report: deps
 	@bash lab/scripts/report.sh

@@ -1,0 +1,81 @@
+"""Shared testinfra helpers for every scenario. The scenario's molecule.yml sets
+KUBEHA_SCENARIO; TOPOLOGY says what that scenario built."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import testinfra
+
+TOPOLOGIES = {
+    'default': dict(lbs=['lb1', 'lb2'], cps=['cp1', 'cp2', 'cp3'], client='client',
+                    vip='10.213.0.100', port=6443, preempt=True, unicast=True,
+                    priorities={'lb1': 101, 'lb2': 100}, health_timer=True),
+    'multicast': dict(lbs=['mc-lb1', 'mc-lb2'], cps=['mc-cp1', 'mc-cp2', 'mc-cp3'],
+                      client='mc-client', vip='10.213.1.100', port=6443, preempt=True,
+                      unicast=False, priorities={'mc-lb1': 101, 'mc-lb2': 100}),
+    'colocated': dict(lbs=['co-n1', 'co-n2', 'co-n3'], cps=['co-n1', 'co-n2', 'co-n3'],
+                      client='co-client', vip='10.213.2.100', port=8443, preempt=False,
+                      unicast=True, priorities={'co-n1': 101, 'co-n2': 100, 'co-n3': 99}),
+}
+T = TOPOLOGIES[os.environ.get('KUBEHA_SCENARIO', 'default')]
+# Keepalived takes over after 3 missed adverts plus skew (advert_int 1 s): < 4 s.
+# Test bounds are generous on purpose; speed is measured by make bench, not here.
+TAKEOVER_BOUND = 3 * 1 + 1 + 10
+
+
+def node(name):
+    return testinfra.get_host('docker://' + name)
+
+
+def holders(lbs=None):
+    """Load balancers (all, or those given) that have the VIP."""
+    return [lb for lb in (T['lbs'] if lbs is None else lbs)
+            if node(lb).run('ip -o addr show to %s' % T['vip']).stdout.strip()]
+
+
+def wait_for(probe, predicate, timeout=30.0, interval=0.2):
+    """Poll probe() until predicate(value) holds or timeout; return the last value."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not predicate(value) and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = probe()
+    return value
+
+
+def single_holder():
+    return wait_for(holders, lambda h: len(h) == 1)
+
+
+def healthz_via_vip(path='/healthz'):
+    return node(T['client']).run('curl -sk --max-time 3 https://%s:%d%s' % (T['vip'], T['port'], path))
+
+
+def answering_nodes(count=30, path='/healthz'):
+    """X-Kubeha-Node of `count` requests through the VIP, one TLS connection each."""
+    cmd = ('for i in $(seq %d); do curl -sk --max-time 3 -o /dev/null -D - '
+           'https://%s:%d%s | tr -d "\\r" | sed -n "s/^[Xx]-[Kk]ubeha-[Nn]ode: //p"; done'
+           % (count, T['vip'], T['port'], path))
+    return node(T['client']).check_output(cmd).split()
+
+
+def docker(*args):
+    return subprocess.run(['docker'] + list(args), check=True, capture_output=True, text=True).stdout
+
+
+def wait_booted(name, timeout=90):
+    state = wait_for(lambda: node(name).run('systemctl is-system-running').stdout.strip(),
+                     lambda s: s in ('running', 'degraded'), timeout=timeout, interval=1)
+    assert state in ('running', 'degraded'), '%s did not boot: %s' % (name, state)
+
+
+@pytest.fixture
+def client():
+    return node(T['client'])
+
+
+@pytest.fixture
+def topology():
+    return json.loads(json.dumps(T))
