@@ -39,7 +39,7 @@ def parse_show_stat(text, backend=None):
 
 def is_up(server):
     """UP, or UP going down ('UP 1/3'): still in rotation."""
-    return str(server.get('status', '')).split(' ')[0] in ('UP', 'NOLB')
+    return str(server.get('status', '')).split(' ', maxsplit=1)[0] in ('UP', 'NOLB')
 
 
 def command(path, line, timeout=5.0):
@@ -58,3 +58,13 @@ def command(path, line, timeout=5.0):
     finally:
         sock.close()
     return b''.join(chunks).decode('utf-8', 'replace')
+
+
+def admin_state(status):
+    """The administrative state (ready, drain, maint) behind a `show stat` status."""
+    word = str(status or '').split(' ', maxsplit=1)[0]
+    if word == 'MAINT':
+        return 'maint'
+    if word == 'DRAIN':
+        return 'drain'
+    return 'ready'

@@ -20,7 +20,7 @@ def test_servers_of_the_apiserver_backend():
 def test_summary_rows_and_other_backends_are_left_out():
     names = {(s['backend'], s['name']) for s in parse_show_stat(SAMPLE)}
     assert ('kube-apiservers', 'BACKEND') not in names
-    assert not any(b == 'kubeha-monitor' for b, _ in names)
+    assert not any(pair[0] == 'kubeha-monitor' for pair in names)
 
 
 @pytest.mark.parametrize('status, up', [
@@ -41,3 +41,12 @@ def test_down_server_is_reported():
 def test_rejects_other_output():
     with pytest.raises(ValueError):
         parse_show_stat('Unknown command.\n')
+
+
+@pytest.mark.parametrize('status, state', [
+    ('UP', 'ready'), ('DOWN', 'ready'), ('UP 1/3', 'ready'), ('NOLB', 'ready'),
+    ('DRAIN', 'drain'), ('MAINT', 'maint'), ('MAINT (via kube-apiservers/cp1)', 'maint'), ('', 'ready'),
+])
+def test_admin_state(status, state):
+    from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import admin_state
+    assert admin_state(status) == state

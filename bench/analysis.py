@@ -1,0 +1,81 @@
+"""Client-visible availability from a probe timeline (pure functions, unit tested).
+
+A timeline is a list of request records: dicts with 't' (start, epoch seconds),
+'outcome' ('ok' or a failure kind) and 'latency_ms'. A fault happens at
+'fault_t'.
+
+client-visible outage: from the start of the first failed request at or after
+the fault to the start of the first success after which every request succeeds.
+"""
+import math
+
+
+def percentile(values, q):
+    """q-th percentile (0-100) by nearest rank; None for no values."""
+    values = sorted(values)
+    if not values:
+        return None
+    rank = max(1, int(math.ceil(q / 100.0 * len(values))))
+    return values[rank - 1]
+
+
+def _latency(reqs):
+    lat = [r['latency_ms'] for r in reqs if r['outcome'] == 'ok']
+    return {'n': len(reqs), 'p50_ms': percentile(lat, 50), 'p99_ms': percentile(lat, 99)}
+
+
+def summarize(requests, fault_t):
+    """Outage, failure counts and latency before/during/after a fault."""
+    reqs = sorted(requests, key=lambda r: r['t'])
+    before = [r for r in reqs if r['t'] < fault_t]
+    after_fault = [r for r in reqs if r['t'] >= fault_t]
+    failures = [r for r in after_fault if r['outcome'] != 'ok']
+    result = {
+        'requests': len(reqs),
+        'failed': len(failures),
+        'failed_before_fault': sum(1 for r in before if r['outcome'] != 'ok'),
+        'outcomes': {},
+        'outage_s': 0.0,
+        'first_failure_after_fault_s': None,
+        'recovered': True,
+        'recovered_after_fault_s': 0.0,
+    }
+    for r in failures:
+        result['outcomes'][r['outcome']] = result['outcomes'].get(r['outcome'], 0) + 1
+    if not failures:
+        result.update(before=_latency(before), during=_latency([]), after=_latency(after_fault))
+        return result
+    first_fail = failures[0]
+    last_fail_index = max(i for i, r in enumerate(after_fault) if r['outcome'] != 'ok')
+    tail = after_fault[last_fail_index + 1:]
+    result['first_failure_after_fault_s'] = round(first_fail['t'] - fault_t, 4)
+    if tail:
+        recovery = tail[0]
+        result['outage_s'] = round(recovery['t'] - first_fail['t'], 4)
+        result['recovered_after_fault_s'] = round(recovery['t'] - fault_t, 4)
+        during = [r for r in after_fault if first_fail['t'] <= r['t'] < recovery['t']]
+        after = tail
+    else:
+        result['recovered'] = False
+        result['outage_s'] = round(after_fault[-1]['t'] - first_fail['t'], 4)
+        result['recovered_after_fault_s'] = None
+        during, after = [r for r in after_fault if r['t'] >= first_fail['t']], []
+    result.update(before=_latency(before), during=_latency(during), after=_latency(after))
+    return result
+
+
+def aggregate(values):
+    """min / median / max of a list of numbers (None entries ignored)."""
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return {'n': 0, 'min': None, 'median': None, 'max': None}
+    mid = len(values) // 2
+    median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2.0
+    return {'n': len(values), 'min': values[0], 'median': median, 'max': values[-1]}
+
+
+def stream_breaks(records):
+    """Long-lived stream events: how many broke and the longest reconnect."""
+    breaks = [r for r in records if r.get('type') == 'stream_break']
+    reconnects = [r['took_ms'] for r in records if r.get('type') == 'stream_reconnect']
+    return {'breaks': len(breaks), 'reconnect_max_ms': max(reconnects) if reconnects else None}

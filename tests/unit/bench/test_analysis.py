@@ -1,0 +1,85 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'bench'))
+from analysis import aggregate, percentile, stream_breaks, summarize  # noqa: E402
+
+
+def timeline(pattern, start=100.0, step=0.01, latency=5.0):
+    """'.' ok, 'x' refused, 't' timeout; one request every `step` seconds."""
+    kinds = {'.': 'ok', 'x': 'refused', 't': 'timeout'}
+    return [{'t': start + i * step, 'outcome': kinds[c], 'latency_ms': latency}
+            for i, c in enumerate(pattern)]
+
+
+def test_fault_with_no_failures():
+    result = summarize(timeline('.' * 200), fault_t=101.0)
+    assert result['failed'] == 0 and result['outage_s'] == 0.0 and result['recovered']
+    assert result['before']['n'] == 100 and result['after']['n'] == 100
+
+
+def test_simple_outage():
+    # fault at index 100 (t=101.00); failures at 110..139; ok from 140 on
+    reqs = timeline('.' * 110 + 'x' * 30 + '.' * 60)
+    result = summarize(reqs, fault_t=101.0)
+    assert result['failed'] == 30
+    assert result['outage_s'] == pytest.approx(0.30)
+    assert result['first_failure_after_fault_s'] == pytest.approx(0.10)
+    assert result['recovered_after_fault_s'] == pytest.approx(0.40)
+    assert result['outcomes'] == {'refused': 30}
+    assert result['during']['n'] == 30
+
+
+def test_intermittent_failures_extend_the_outage_to_the_last_one():
+    reqs = timeline('.' * 100 + 'x' + '.' * 9 + 't' + '.' * 89)
+    result = summarize(reqs, fault_t=101.0)
+    assert result['failed'] == 2
+    assert result['outage_s'] == pytest.approx(0.11)  # first failure to first success after the last
+    assert result['outcomes'] == {'refused': 1, 'timeout': 1}
+
+
+def test_failures_before_the_fault_are_counted_apart():
+    reqs = timeline('..xx' + '.' * 196)
+    result = summarize(reqs, fault_t=101.0)
+    assert result['failed_before_fault'] == 2
+    assert result['failed'] == 0 and result['outage_s'] == 0.0
+
+
+def test_never_recovering():
+    reqs = timeline('.' * 100 + 'x' * 100)
+    result = summarize(reqs, fault_t=101.0)
+    assert result['recovered'] is False
+    assert result['recovered_after_fault_s'] is None
+    assert result['outage_s'] == pytest.approx(0.99)
+    assert result['after']['n'] == 0
+
+
+def test_order_of_records_does_not_matter():
+    reqs = timeline('.' * 110 + 'x' * 30 + '.' * 60)
+    assert summarize(list(reversed(reqs)), 101.0) == summarize(reqs, 101.0)
+
+
+def test_latency_percentiles_only_count_successes():
+    reqs = timeline('.' * 100, latency=5.0) + [{'t': 102.0, 'outcome': 'timeout', 'latency_ms': 2000.0}]
+    result = summarize(reqs, fault_t=101.5)
+    assert result['before']['p99_ms'] == 5.0
+
+
+@pytest.mark.parametrize('values, q, expected', [
+    ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 99, 4), ([7], 99, 7), ([], 50, None)])
+def test_percentile(values, q, expected):
+    assert percentile(values, q) == expected
+
+
+def test_aggregate():
+    assert aggregate([3.0, 1.0, 2.0, None]) == {'n': 3, 'min': 1.0, 'median': 2.0, 'max': 3.0}
+    assert aggregate([1, 2, 3, 4])['median'] == 2.5
+    assert aggregate([])['median'] is None
+
+
+def test_stream_breaks():
+    records = [{'type': 'stream_break'}, {'type': 'stream_reconnect', 'took_ms': 12.0},
+               {'type': 'stream_reconnect', 'took_ms': 40.0}, {'type': 'req'}]
+    assert stream_breaks(records) == {'breaks': 1, 'reconnect_max_ms': 40.0}
