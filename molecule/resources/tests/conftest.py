@@ -79,3 +79,48 @@ def client():
 @pytest.fixture
 def topology():
     return json.loads(json.dumps(T))
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+
+
+class Probe(object):
+    """bench/probe.py running on the client, against the VIP, until stopped."""
+
+    def __init__(self, name, rate=100, streams=2):
+        self.out = '/tmp/%s.jsonl' % name
+        self.stop_file = '/tmp/%s.stop' % name
+        docker('cp', os.path.join(ROOT, 'bench', 'probe.py'), '%s:/usr/local/bin/kubeha-probe' % T['client'])
+        node(T['client']).run('rm -f %s %s' % (self.out, self.stop_file))
+        docker('exec', '-d', T['client'], 'python3', '/usr/local/bin/kubeha-probe',
+               '--host', T['vip'], '--port', str(T['port']), '--rate', str(rate),
+               '--streams', str(streams), '--duration', '600', '--stop-file', self.stop_file,
+               '--out', self.out)
+        self.started = time.time()
+
+    def stop(self):
+        """Stop the probe and return its records."""
+        client = node(T['client'])
+        client.check_output('touch %s' % self.stop_file)
+        wait_for(lambda: client.run('grep -c \'"type": "end"\' %s' % self.out).stdout.strip(),
+                 lambda n: n == '1', timeout=30, interval=0.5)
+        return [json.loads(line) for line in client.check_output('cat %s' % self.out).splitlines()]
+
+
+def run_playbook(playbook, *args):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'))
+    result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
+                             os.path.join(ROOT, playbook)] + list(args),
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result
+
+
+def vip_moves(since):
+    """Epoch times at which some load balancer became MASTER after `since`."""
+    moves = []
+    for lb in T['lbs']:
+        out = node(lb).run('journalctl -t kubeha-vrrp -o short-unix --no-pager --since @%d' % int(since)).stdout
+        moves += [float(line.split()[0]) for line in out.splitlines() if 'is now MASTER' in line]
+    return sorted(moves)
