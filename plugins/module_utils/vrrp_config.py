@@ -75,6 +75,10 @@ def _validate_script(index, script, errors):
         value = script.get(key)
         if value is not None and float(value) < low:
             errors.append('%s.%s is %s: it must be at least %s' % (where, key, value, low))
+    interval = script.get('interval')
+    if interval is not None and float(interval) >= 0.01 and not _is_whole(interval):
+        errors.append('%s.interval is %s: keepalived before 2.3 reads whole seconds only '
+                      '(use 1 or more)' % (where, interval))
     weight = script.get('weight') or 0
     if not -253 <= weight <= 253:
         errors.append('%s.weight is %s: keepalived accepts -253..253' % (where, weight))

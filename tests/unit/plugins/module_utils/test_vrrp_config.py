@@ -100,8 +100,10 @@ def test_valid_variants(changes):
 def test_script_rules():
     cfg = copy.deepcopy(BASE)
     cfg['scripts'].append(dict(cfg['scripts'][0]))
-    cfg['scripts'].append({'name': 'x', 'script': 'say "hi"', 'weight': 300, 'fall': 0})
+    cfg['scripts'].append({'name': 'x', 'script': 'say "hi"', 'weight': 300, 'fall': 0,
+                           'interval': 0.5})
     errors = validate(cfg)
+    assert any('interval is 0.5: keepalived before 2.3 reads whole seconds only' in e for e in errors)
     assert any("'chk_haproxy' is defined twice" in e for e in errors)
     assert any('must not contain a double quote' in e for e in errors)
     assert any('keepalived accepts -253..253' in e for e in errors)

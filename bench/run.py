@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""make bench: measure what a client sees when things fail, in the lab.
+
+For each profile (guide, default, fast) the lab is converged with that profile;
+then for each case the probe (bench/probe.py) runs on the client against the
+VIP, the fault is injected at a recorded instant, the probe keeps going until
+every request has succeeded for a while, and the lab is restored. Each case is
+repeated N times. Raw results go to bench/results/results.json; bench/report.py
+turns them into docs/performance.md and plots.
+
+Traffic stays inside the lab's Docker network (the VIP and lab addresses).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from analysis import stream_breaks, summarize  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VIP, PORT = '10.213.0.100', 6443
+LBS, CPS, CLIENT = ['lb1', 'lb2'], ['cp1', 'cp2', 'cp3'], 'client'
+PROBE = '/usr/local/bin/kubeha-probe'
+OUT, STOP = '/tmp/bench.jsonl', '/tmp/bench.stop'
+VICTIM_CP = 'cp1'
+PROFILES = ['guide', 'default', 'fast']
+HEAVY = ('maintenance', 'config_change')
+CASES = ['keepalived_stop', 'keepalived_kill', 'holder_container_kill', 'haproxy_kill',
+         'apiserver_kill', 'apiserver_container_kill', 'apiserver_unready',
+         'maintenance', 'config_change']
+
+
+def sh(cmd, check=True, timeout=600):
+    result = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True,
+                            timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError('%s failed: %s %s' % (cmd, result.stdout[-500:], result.stderr[-1000:]))
+    return result.stdout
+
+
+def dexec(name, command, check=True):
+    return sh(['docker', 'exec', name, 'sh', '-c', command], check=check)
+
+
+def playbook(*args):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'))
+    started = time.time()
+    result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab')] + list(args),
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        raise RuntimeError('ansible-playbook %s failed:\n%s' % (' '.join(args), result.stdout[-3000:]))
+    return time.time() - started, result.stdout
+
+
+def holders():
+    return [lb for lb in LBS if dexec(lb, 'ip -o addr show to %s' % VIP, check=False).strip()]
+
+
+def wait(predicate, timeout, interval=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def api_ok():
+    return dexec(CLIENT, 'curl -sk --max-time 2 https://%s:%d/healthz' % (VIP, PORT), check=False) == 'ok'
+
+
+def all_up(profile):
+    if profile == 'guide':  # the guide's haproxy has no stats socket
+        return True
+    for lb in LBS:
+        out = dexec(lb, 'echo "show stat" | python3 -c "import socket,sys;s=socket.socket(socket.AF_UNIX);'
+                        's.connect(\'/run/haproxy/admin.sock\');s.sendall(b\'show stat\\n\');'
+                        'print(s.makefile().read())"', check=False)
+        rows = [l.split(',') for l in out.splitlines() if l.startswith('kube-apiservers,cp')]
+        if len(rows) != len(CPS) or any(r[17] != 'UP' for r in rows):
+            return False
+    return True
+
+
+def steady(profile, expect_holder=None):
+    ok = wait(lambda: len(holders()) == 1 and (expect_holder is None or holders() == [expect_holder])
+              and api_ok() and all_up(profile), timeout=90, interval=0.5)
+    if not ok:
+        raise RuntimeError('lab not steady: holders %s' % holders())
+
+
+def state_since(lb):
+    text = dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split()
+    return float(text[2]) if len(text) > 2 and text[0] == 'MASTER' else None
+
+
+def now_on(name):
+    return float(dexec(name, 'date +%s.%N'))
+
+
+def start_probe(rate, streams):
+    sh(['docker', 'cp', os.path.join(ROOT, 'bench', 'probe.py'), '%s:%s' % (CLIENT, PROBE)])
+    dexec(CLIENT, 'rm -f %s %s' % (OUT, STOP))
+    sh(['docker', 'exec', '-d', CLIENT, 'python3', PROBE, '--host', VIP, '--port', str(PORT),
+        '--rate', str(rate), '--streams', str(streams), '--timeout', '2',
+        '--duration', '600', '--stop-file', STOP, '--out', OUT])
+    wait(lambda: dexec(CLIENT, 'test -s %s && echo y' % OUT, check=False).strip() == 'y', 10)
+
+
+def tail_all_ok(seconds):
+    lines = dexec(CLIENT, 'tail -n 400 %s' % OUT, check=False).splitlines()
+    recs = [json.loads(l) for l in lines if l.startswith('{')]
+    reqs = [r for r in recs if r.get('type') == 'req']
+    if not reqs:
+        return False
+    newest = max(r['t'] for r in reqs)
+    window = [r for r in reqs if r['t'] >= newest - seconds]
+    return len(window) > 10 and all(r['outcome'] == 'ok' for r in window)
+
+
+def stop_probe():
+    dexec(CLIENT, 'touch %s' % STOP)
+    wait(lambda: '"type": "end"' in dexec(CLIENT, 'tail -n 3 %s' % OUT, check=False), 30, 0.5)
+    return [json.loads(l) for l in dexec(CLIENT, 'cat %s' % OUT).splitlines() if l.startswith('{')]
+
+
+def haproxy_norestart(lb, on):
+    if on:
+        dexec(lb, 'mkdir -p /run/systemd/system/haproxy.service.d && printf "[Service]\\nRestart=no\\n" '
+                  '> /run/systemd/system/haproxy.service.d/bench.conf && systemctl daemon-reload')
+    else:
+        dexec(lb, 'rm -f /run/systemd/system/haproxy.service.d/bench.conf && systemctl daemon-reload')
+
+
+def inject(case, holder, profile):
+    """Break something; return (fault time, restore function, expected holder after restore)."""
+    other = [lb for lb in LBS if lb != holder][0]
+    if case == 'keepalived_stop':
+        t = float(dexec(holder, 'date +%s.%N; systemctl stop keepalived').split()[0])
+        return t, lambda: dexec(holder, 'systemctl start keepalived'), holder
+    if case == 'keepalived_kill':
+        t = float(dexec(holder, 'date +%s.%N; systemctl kill --signal=KILL keepalived').split()[0])
+        return t, lambda: wait(lambda: dexec(holder, 'systemctl is-active keepalived', check=False).strip() == 'active', 30) or dexec(holder, 'systemctl start keepalived'), holder
+    if case == 'holder_container_kill':
+        t = time.time()
+        sh(['docker', 'kill', holder])
+
+        def restore():
+            sh(['docker', 'start', holder])
+            wait(lambda: dexec(holder, 'systemctl is-system-running', check=False).strip() in ('running', 'degraded'), 90, 1)
+        return t, restore, holder
+    if case == 'haproxy_kill':
+        haproxy_norestart(holder, True)
+        t = float(dexec(holder, 'date +%s.%N; systemctl kill --signal=KILL haproxy').split()[0])
+
+        def restore():
+            haproxy_norestart(holder, False)
+            dexec(holder, 'systemctl reset-failed haproxy; systemctl start haproxy')
+        return t, restore, holder
+    if case == 'apiserver_kill':
+        t = float(dexec(VICTIM_CP, 'date +%s.%N; systemctl kill --signal=KILL kube-apiserver-standin').split()[0])
+        return t, lambda: dexec(VICTIM_CP, 'systemctl start kube-apiserver-standin'), holder
+    if case == 'apiserver_container_kill':
+        t = time.time()
+        sh(['docker', 'kill', VICTIM_CP])
+
+        def restore():
+            sh(['docker', 'start', VICTIM_CP])
+            wait(lambda: dexec(VICTIM_CP, 'systemctl is-active kube-apiserver-standin', check=False).strip() == 'active', 90, 1)
+        return t, restore, holder
+    if case == 'apiserver_unready':
+        t = float(dexec(VICTIM_CP, 'date +%s.%N; touch /run/kubeha-standin/unready').split()[0])
+        return t, lambda: dexec(VICTIM_CP, 'rm -f /run/kubeha-standin/unready'), holder
+    if case == 'maintenance':
+        t = time.time()
+        playbook('playbooks/maintenance.yml', '-e', 'maintenance_target=%s' % holder, '-e', 'kubeha_profile=%s' % profile)
+        return t, lambda: None, holder
+    if case == 'config_change':
+        t = time.time()
+        playbook('site.yml', '-e', 'kubeha_profile=%s' % profile, '-e', 'haproxy_timeout_client=5h',
+                 '-e', 'haproxy_timeout_server=5h')
+        return t, lambda: playbook('site.yml', '-e', 'kubeha_profile=%s' % profile), holder
+    raise ValueError(case)
+
+
+def run_case(case, profile, rep, args):
+    holder = holders()[0]
+    start_probe(args.rate, args.streams)
+    time.sleep(args.pre)
+    fault_t, restore, expect = inject(case, holder, profile)
+    try:
+        wait(lambda: tail_all_ok(args.settle) and time.time() - fault_t > args.settle + 1, args.max_wait, 0.5)
+    finally:
+        records = stop_probe()
+        restore()
+    reqs = [r for r in records if r['type'] == 'req']
+    summary = summarize(reqs, fault_t)
+    moved_to = [lb for lb in LBS if lb != holder]
+    since = state_since(moved_to[0]) if case in ('keepalived_stop', 'keepalived_kill', 'holder_container_kill', 'haproxy_kill') else None
+    summary.update(case=case, profile=profile, rep=rep, fault_t=fault_t, holder=holder,
+                   vip_move_s=round(since - fault_t, 3) if since and since > fault_t else None,
+                   lag_p99_ms=sorted(r['lag_ms'] for r in reqs)[int(len(reqs) * 0.99) - 1] if reqs else None,
+                   streams=stream_breaks(records))
+    if case == 'apiserver_unready':
+        summary['answers_from_victim_after_fault'] = [round(r['t'] - fault_t, 3) for r in reqs
+                                                      if r['t'] >= fault_t and r.get('node') == VICTIM_CP]
+    summary['timeline'] = [[round(r['t'] - fault_t, 3), r['outcome']] for r in reqs
+                           if -1.0 <= r['t'] - fault_t <= 15.0]
+    steady(profile, expect if args.profile_preempt else None)
+    return summary
+
+
+def converge_times(profile):
+    """Converge from bare containers, then the idempotent re-run."""
+    sh(['molecule', 'destroy', '-s', 'default'], timeout=600)
+    sh(['molecule', 'create', '-s', 'default'], timeout=900)
+    sh(['molecule', 'prepare', '-s', 'default', '--force'], timeout=900)
+    first, _ = playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+    again, out = playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+    changed = sum(int(part.split('=')[1]) for line in out.splitlines() if 'changed=' in line
+                  for part in line.split() if part.startswith('changed='))
+    return {'case': 'converge', 'profile': profile, 'converge_s': round(first, 1),
+            'rerun_s': round(again, 1), 'rerun_changed': changed}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('-n', '--repeat', type=int, default=int(os.environ.get('BENCH_N', 5)))
+    parser.add_argument('--repeat-heavy', type=int, default=int(os.environ.get('BENCH_N_HEAVY', 2)),
+                        help='runs of the playbook cases (maintenance, config_change), 40-100 s each')
+    parser.add_argument('--profiles', default=os.environ.get('BENCH_PROFILES', ','.join(PROFILES)))
+    parser.add_argument('--cases', default=os.environ.get('BENCH_CASES', ','.join(CASES)))
+    parser.add_argument('--rate', type=float, default=100.0)
+    parser.add_argument('--streams', type=int, default=2)
+    parser.add_argument('--pre', type=float, default=2.0, help='seconds probed before the fault')
+    parser.add_argument('--settle', type=float, default=3.0, help='seconds of all-ok requests that end a run')
+    parser.add_argument('--max-wait', type=float, default=40.0)
+    parser.add_argument('--no-converge-times', action='store_true')
+    parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'results.json'))
+    args = parser.parse_args()
+    args.profile_preempt = True
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    results = {'started': time.time(), 'n': args.repeat, 'n_heavy': args.repeat_heavy, 'rate': args.rate, 'runs': [],
+               'machine': {'nproc': os.cpu_count(), 'uname': ' '.join(os.uname()),
+                           'haproxy': dexec(LBS[0], 'haproxy -v | head -1', check=False).strip(),
+                           'keepalived': dexec(LBS[0], 'keepalived --version 2>&1 | head -1', check=False).strip()}}
+    for profile in args.profiles.split(','):
+        print('== profile %s: converge' % profile, flush=True)
+        if not args.no_converge_times and profile == 'default':
+            results['runs'].append(converge_times(profile))
+        else:
+            playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+        steady(profile)
+        for case in args.cases.split(','):
+            if profile == 'guide' and case == 'maintenance':
+                continue  # the guide has no maintenance procedure (and no haproxy monitor)
+            for rep in range(args.repeat_heavy if case in HEAVY else args.repeat):
+                summary = run_case(case, profile, rep, args)
+                print('%-8s %-26s #%d failed=%-4d outage=%.3fs vip_move=%s' % (
+                    profile, case, rep, summary['failed'], summary['outage_s'], summary['vip_move_s']), flush=True)
+                results['runs'].append(summary)
+                with open(args.out, 'w') as handle:
+                    json.dump(results, handle)
+    print('== back to the default profile', flush=True)
+    playbook('site.yml')
+    results['finished'] = time.time()
+    with open(args.out, 'w') as handle:
+        json.dump(results, handle)
+    print('results: %s' % args.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
