@@ -81,15 +81,19 @@ def one_request(host, port, path, timeout, context):
     return record
 
 
-def stream_worker(index, host, port, context, emit, stopping, timeout):
-    """Hold a long-lived GET /kubeha/stream; on a break, reconnect and time it."""
+def stream_worker(index, host, port, context, emit, stopping, timeout, stall):
+    """Hold a long-lived GET /kubeha/stream; on a break, reconnect and time it.
+
+    A break is an end, a reset or an error, or no data for `stall` seconds (the
+    stream sends a line a second; a short stall on a busy host is not a break).
+    """
     while not stopping.is_set():
         t0 = time.monotonic()
         try:
             with socket.create_connection((host, port), timeout=timeout) as raw:
                 with context.wrap_socket(raw) as tls:
                     tls.sendall(b'GET /kubeha/stream HTTP/1.1\r\nHost: x\r\n\r\n')
-                    tls.settimeout(timeout)
+                    tls.settimeout(stall)
                     first = tls.recv(4096)
                     if not first:
                         raise ConnectionResetError('closed at once')
@@ -115,6 +119,8 @@ def main(argv=None):
     parser.add_argument('--timeout', type=float, default=2.0, help='per request, seconds')
     parser.add_argument('--duration', type=float, default=60.0)
     parser.add_argument('--streams', type=int, default=0, help='long-lived connections to hold')
+    parser.add_argument('--stream-stall', type=float, default=15.0,
+                        help='seconds without data after which a stream counts as broken')
     parser.add_argument('--stop-file', default='')
     parser.add_argument('--out', default='-')
     args = parser.parse_args(argv)
@@ -138,7 +144,7 @@ def main(argv=None):
     for index in range(args.streams):
         threading.Thread(target=stream_worker, daemon=True,
                          args=(index, args.host, args.port, context, emit, stopping,
-                               args.timeout)).start()
+                               args.timeout, args.stream_stall)).start()
     workers = max(8, int(args.rate * args.timeout * 2))
     start = time.monotonic()
     sent = 0

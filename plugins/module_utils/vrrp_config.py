@@ -19,6 +19,7 @@ AUTH_PASS_MAX = 8  # keepalived silently truncates longer PASS secrets
 IFNAME_RE = re.compile(r'^[A-Za-z0-9_.:@-]{1,15}$')
 NAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
 MASK = '********'
+AUTH_PASS_LINE = re.compile(r'^(\s*auth_pass\s+)\S.*$', re.M)
 HEADER = ('# Managed by Ansible (kubeha.control_plane.vrrp_config). '
           'Local changes are overwritten.\n')
 
@@ -291,6 +292,11 @@ def script_paths(config):
         if inst.get('notify'):
             paths.add(inst['notify'])
     return sorted(paths)
+
+
+def mask_secrets(text):
+    """Any keepalived.conf text with every auth_pass value replaced (for diffs)."""
+    return AUTH_PASS_LINE.sub(r'\g<1>' + MASK, text or '')
 
 
 def render(config, mask_secrets=False):

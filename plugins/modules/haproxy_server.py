@@ -57,6 +57,14 @@ options:
     description: Seconds to wait for O(wait_drained).
     type: float
     default: 60
+  on_timeout:
+    description:
+      - What to do when sessions remain after O(timeout). Long-lived sessions such as
+        C(kubectl logs -f) or watches never end by themselves; V(continue) reports them
+        and lets the maintenance go on (their clients reconnect).
+    type: str
+    choices: [fail, continue]
+    default: fail
 '''
 
 EXAMPLES = r'''
@@ -85,6 +93,10 @@ sessions:
   description: Current sessions on the server at the end.
   returned: always
   type: int
+drained:
+  description: Whether no session was left (always true without O(wait_drained)).
+  returned: always
+  type: bool
 '''
 
 import time
@@ -120,6 +132,7 @@ def main():
             socket=dict(type='path', default='/run/haproxy/admin.sock'),
             wait_drained=dict(type='bool', default=False),
             timeout=dict(type='float', default=60),
+            on_timeout=dict(type='str', choices=['fail', 'continue'], default='fail'),
         ),
         supports_check_mode=True,
     )
@@ -139,10 +152,14 @@ def main():
             time.sleep(0.5)
             server = _server(module)
         if int(server.get('scur') or 0) > 0:
-            module.fail_json(msg='%s still has %s sessions after %ss' % (p['name'], server['scur'], p['timeout']),
-                             previous=previous, status=server['status'], sessions=int(server['scur']))
+            message = '%s still has %s sessions after %ss' % (p['name'], server['scur'], p['timeout'])
+            if p['on_timeout'] == 'fail':
+                module.fail_json(msg=message, previous=previous, status=server['status'],
+                                 sessions=int(server['scur']), drained=False)
+            module.warn(message + '; going on (long-lived clients will reconnect)')
+    sessions = int(server.get('scur') or 0)
     module.exit_json(changed=changed, previous=previous, status=server['status'],
-                     sessions=int(server.get('scur') or 0))
+                     sessions=sessions, drained=sessions == 0 or not p['wait_drained'])
 
 
 if __name__ == '__main__':

@@ -277,7 +277,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
-    render, script_paths, validate, without_scripts,
+    mask_secrets, render, script_paths, validate, without_scripts,
 )
 
 KILLED_BY_SIGTERM = (-15, 143)
@@ -433,12 +433,8 @@ def main():
     changed = current != text
     result = dict(changed=changed, dest=params['dest'], config=shown, validated=False)
     if changed and module._diff:
-        before = current or ''
-        for inst in params['instances']:
-            secret = (inst.get('authentication') or {}).get('auth_pass')
-            if secret:
-                before = before.replace('auth_pass %s\n' % secret, 'auth_pass ********\n')
-        result['diff'] = dict(before=before, after=shown,
+        # The old file may hold another secret than the new one: mask every auth_pass.
+        result['diff'] = dict(before=mask_secrets(current), after=shown,
                               before_header=params['dest'], after_header=params['dest'])
     if changed and not module.check_mode:
         try:

@@ -182,3 +182,18 @@ def test_script_paths_lists_what_keepalived_executes():
     cfg['scripts'].append({'name': 'inline', 'script': 'killall -0 haproxy'})
     assert script_paths(cfg) == ['/usr/local/libexec/kubeha/check-haproxy',
                                  '/usr/local/libexec/kubeha/vrrp-notify']
+
+
+@pytest.mark.parametrize('text', [
+    '    authentication {\n        auth_type PASS\n        auth_pass oldsecret\n    }\n',
+    'auth_pass x\n',
+    '\tauth_pass  with-tab-9\n',
+])
+def test_mask_secrets_hides_any_auth_pass_in_old_text(text):
+    from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
+        mask_secrets)
+    masked = mask_secrets(text)
+    assert 'auth_pass ********' in masked.replace('\t', '').replace('  ', ' ') or \
+        'auth_pass  ********' in masked
+    for secret in ('oldsecret', ' x\n', 'with-tab-9'):
+        assert secret not in masked
