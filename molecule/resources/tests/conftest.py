@@ -49,6 +49,30 @@ def single_holder():
     return wait_for(holders, lambda h: len(h) == 1)
 
 
+def expected_holder():
+    """With preempt, the highest priority; without, whoever holds it now."""
+    if T['preempt']:
+        return max(T['priorities'], key=T['priorities'].get)
+    return single_holder()[0]
+
+
+def settled(hold=3.0, timeout=60.0):
+    """Wait until the VIP has stayed on the expected holder for `hold` seconds, so a
+    later measurement does not see a preemption still on its way."""
+    want = [expected_holder()]
+    deadline = time.monotonic() + timeout
+    since = None
+    while time.monotonic() < deadline:
+        if holders() == want:
+            since = since or time.monotonic()
+            if time.monotonic() - since >= hold:
+                return want
+        else:
+            since = None
+        time.sleep(0.2)
+    raise AssertionError('VIP did not settle on %s: %s' % (want, holders()))
+
+
 def healthz_via_vip(path='/healthz'):
     return node(T['client']).run('curl -sk --max-time 3 https://%s:%d%s' % (T['vip'], T['port'], path))
 

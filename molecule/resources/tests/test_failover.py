@@ -1,7 +1,7 @@
 """The guide's failover test, automated: stop keepalived on the holder, the VIP
 moves and the API keeps answering; start it again and the VIP returns (preempt)
 or stays (nopreempt). Each test restores what it breaks."""
-from conftest import T, healthz_via_vip, holders, node, single_holder, wait_for
+from conftest import T, healthz_via_vip, holders, node, settled, single_holder, wait_for
 
 
 def _others(first):
@@ -37,8 +37,11 @@ def test_dead_haproxy_on_the_holder_moves_the_vip():
 def test_sigkilled_keepalived_leaves_exactly_one_holder_and_a_working_api():
     """A SIGKILLed keepalived cannot remove its VIP; the kubeha drop-in restarts it
     within about a second, and the election ends with one holder."""
-    first = single_holder()[0]
+    first = settled()[0]
     node(first).check_output('systemctl kill --signal=KILL keepalived')
     assert wait_for(lambda: node(first).service('keepalived').is_running, bool, timeout=20)
     assert len(single_holder()) == 1
     assert healthz_via_vip().stdout == 'ok'
+    # the election ends on the expected holder (with preempt: the original one)
+    expected = [first] if T['preempt'] else single_holder()
+    assert wait_for(holders, lambda h: h == expected, timeout=30) == expected

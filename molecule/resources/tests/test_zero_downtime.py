@@ -3,7 +3,7 @@ connection to the VIP every 10 ms (and holds two long-lived streams) while the
 real playbooks run against the lab (default scenario, inventory/lab)."""
 import pytest
 
-from conftest import T, Probe, run_playbook, vip_moves
+from conftest import T, Probe, run_playbook, settled, vip_moves
 
 pytestmark = pytest.mark.skipif(T['lbs'] != ['lb1', 'lb2'], reason='runs against inventory/lab')
 
@@ -17,6 +17,7 @@ def failures_of(records):
 
 
 def test_rolling_config_change_fails_no_request_and_breaks_no_stream():
+    settled()
     probe = Probe('rolling')
     try:
         run_playbook('site.yml', '-e', 'haproxy_timeout_client=5h', '-e', 'haproxy_timeout_server=5h')
@@ -29,6 +30,7 @@ def test_rolling_config_change_fails_no_request_and_breaks_no_stream():
 
 
 def test_control_plane_maintenance_fails_no_request():
+    settled()
     probe = Probe('maintenance-cp')
     try:
         run_playbook('playbooks/maintenance.yml', '-e', 'maintenance_target=cp2')
@@ -42,6 +44,7 @@ def test_load_balancer_maintenance_loses_only_connections_in_flight_at_a_vip_mov
     """Moving the VIP hands new packets to another host; a TCP connection that is
     mid-way through at that instant has its state on the old one and is reset.
     Every failure must sit at a VIP move, and there must be at most two per move."""
+    settled()
     probe = Probe('maintenance-lb')
     try:
         run_playbook('playbooks/maintenance.yml', '-e', 'maintenance_target=lb1')
