@@ -222,7 +222,7 @@ def run_case(case, profile, rep, args):
                                                       if r['t'] >= fault_t and r.get('node') == VICTIM_CP]
     summary['timeline'] = [[round(r['t'] - fault_t, 3), r['outcome']] for r in reqs
                            if -1.0 <= r['t'] - fault_t <= 15.0]
-    steady(profile, expect if args.profile_preempt else None)
+    steady(profile, expect)  # every profile runs with preempt: the VIP returns
     return summary
 
 
@@ -254,7 +254,6 @@ def main():
     parser.add_argument('--no-converge-times', action='store_true')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'results.json'))
     args = parser.parse_args()
-    args.profile_preempt = True
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     results = {'started': time.time(), 'n': args.repeat, 'n_heavy': args.repeat_heavy, 'rate': args.rate, 'runs': [],
                'machine': {'nproc': os.cpu_count(), 'uname': ' '.join(os.uname()),
