@@ -8,7 +8,11 @@ def _others(first):
     return [lb for lb in T['lbs'] if lb != first]
 
 
-def _check_move(stop, start):
+def _vrrp_state(name):
+    return node(name).run('cat /run/keepalived-kubeha/VI_1.state').stdout.split()[:1]
+
+
+def _check_move(stop, start, old_holder_state=None):
     first = single_holder()
     assert len(first) == 1
     first = first[0]
@@ -18,6 +22,9 @@ def _check_move(stop, start):
         moved = wait_for(holders, lambda h: len(h) == 1 and h[0] != first, timeout=20)
         assert len(moved) == 1 and moved[0] in _others(first), moved
         assert healthz_via_vip().stdout == 'ok'
+        if old_holder_state:
+            assert wait_for(lambda: _vrrp_state(first), lambda s: s == [old_holder_state],
+                            timeout=10) == [old_holder_state]
     finally:
         host.run(start)
     expected = [first] if T['preempt'] else moved
@@ -30,8 +37,9 @@ def test_stopping_keepalived_on_the_holder_moves_the_vip():
 
 def test_dead_haproxy_on_the_holder_moves_the_vip():
     """The guide has no check that haproxy runs on the holder; the track script does.
-    (Debian's unit restarts a crashed haproxy at once, so stop it to keep it down.)"""
-    _check_move('systemctl stop haproxy', 'systemctl start haproxy')
+    (Debian's unit restarts a crashed haproxy at once, so stop it to keep it down.)
+    haproxy not answering at all is chk_haproxy_alive's case: the node goes to FAULT."""
+    _check_move('systemctl stop haproxy', 'systemctl start haproxy', old_holder_state='FAULT')
 
 
 def test_sigkilled_keepalived_leaves_exactly_one_holder_and_a_working_api():
