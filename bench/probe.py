@@ -150,8 +150,9 @@ def main(argv=None):
     sent = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         def run(scheduled):
+            lag_ms = round((time.monotonic() - scheduled) * 1000.0, 2)  # started late by
             record = one_request(args.host, args.port, args.path, args.timeout, context)
-            record['lag_ms'] = round((time.monotonic() - scheduled) * 1000.0, 2)
+            record['lag_ms'] = lag_ms
             emit(record)
         while not stopping.is_set():
             scheduled = start + sent / args.rate

@@ -1,0 +1,41 @@
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'bench'))
+import probe  # noqa: E402
+
+
+@pytest.mark.parametrize('exc, outcome', [
+    (ConnectionRefusedError(), 'refused'),
+    (TimeoutError(), 'timeout'),
+    (ConnectionResetError(), 'reset'),
+    (OSError(113, 'No route to host'), 'unreachable'),
+    (ValueError(), 'error'),
+])
+def test_classify(exc, outcome):
+    assert probe.classify(exc) == outcome
+
+
+def test_parse_response_reads_status_node_and_body():
+    status, node, body = probe.parse_response(
+        b'HTTP/1.1 200 OK\r\nX-Kubeha-Node: cp2\r\nContent-Length: 2\r\n\r\nok')
+    assert (status, node, body) == (200, 'cp2', b'ok')
+
+
+def test_lag_is_how_late_a_request_starts_not_its_latency(tmp_path, monkeypatch):
+    """Slow answers (300 ms) at 20 req/s: every request still starts on time."""
+    def slow_request(host, port, path, timeout, context):
+        started = time.time()
+        time.sleep(0.3)
+        return {'type': 'req', 't': started, 'outcome': 'ok', 'latency_ms': 300.0}
+    monkeypatch.setattr(probe, 'one_request', slow_request)
+    out = tmp_path / 'probe.jsonl'
+    assert probe.main(['--host', '127.0.0.1', '--rate', '20', '--duration', '0.5',
+                       '--out', str(out)]) == 0
+    reqs = [r for r in map(json.loads, out.read_text().splitlines()) if r['type'] == 'req']
+    assert len(reqs) >= 5
+    assert max(r['lag_ms'] for r in reqs) < 150.0
