@@ -44,7 +44,7 @@ def test_dead_haproxy_on_the_holder_moves_the_vip():
 
 def test_sigkilled_keepalived_leaves_exactly_one_holder_and_a_working_api():
     """A SIGKILLed keepalived cannot remove its VIP; the kubeha drop-in restarts it
-    within about a second, and the election ends with one holder."""
+    after the peers' master-down interval, and the election ends with one holder."""
     first = settled()[0]
     node(first).check_output('systemctl kill --signal=KILL keepalived')
     assert wait_for(lambda: node(first).service('keepalived').is_running, bool, timeout=20)
