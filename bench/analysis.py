@@ -75,7 +75,24 @@ def aggregate(values):
 
 
 def stream_breaks(records):
-    """Long-lived stream events: how many broke and the longest reconnect."""
-    breaks = [r for r in records if r.get('type') == 'stream_break']
-    reconnects = [r['took_ms'] for r in records if r.get('type') == 'stream_reconnect']
-    return {'breaks': len(breaks), 'reconnect_max_ms': max(reconnects) if reconnects else None}
+    """Long-lived streams: how many broke, how long the longest took to be
+    connected again (from the break), and how many were not back at the end.
+
+    The probe retries a broken stream until it reconnects; the failed retries
+    of one outage are one break, not many.
+    """
+    events = sorted((r for r in records if r.get('type') in ('stream_break', 'stream_reconnect')),
+                    key=lambda r: r['t'])
+    broke_at = {}  # stream -> when it broke, while it is down
+    breaks, gaps = 0, []
+    for r in events:
+        stream = r.get('stream', 0)
+        if r['type'] == 'stream_break':
+            if stream not in broke_at:
+                breaks += 1
+                broke_at[stream] = r['t']
+        elif stream in broke_at:
+            gaps.append(r['t'] - broke_at.pop(stream))
+    return {'breaks': breaks,
+            'reconnect_max_ms': round(max(gaps) * 1000.0, 2) if gaps else None,
+            'not_back': len(broke_at)}

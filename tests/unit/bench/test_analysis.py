@@ -80,6 +80,20 @@ def test_aggregate():
 
 
 def test_stream_breaks():
-    records = [{'type': 'stream_break'}, {'type': 'stream_reconnect', 'took_ms': 12.0},
-               {'type': 'stream_reconnect', 'took_ms': 40.0}, {'type': 'req'}]
-    assert stream_breaks(records) == {'breaks': 1, 'reconnect_max_ms': 40.0}
+    records = [{'type': 'stream_reconnect', 't': 1.0, 'stream': 0, 'took_ms': 12.0},  # first connect
+               {'type': 'stream_break', 't': 5.0, 'stream': 0},
+               {'type': 'stream_reconnect', 't': 5.04, 'stream': 0, 'took_ms': 40.0},
+               {'type': 'req', 't': 6.0}]
+    assert stream_breaks(records) == {'breaks': 1, 'reconnect_max_ms': 40.0, 'not_back': 0}
+
+
+def test_stream_retries_of_one_outage_are_one_break():
+    records = [{'type': 'stream_break', 't': 10.0 + i * 0.01, 'stream': 1} for i in range(300)]
+    records += [{'type': 'stream_reconnect', 't': 13.5, 'stream': 1, 'took_ms': 3.0},
+                {'type': 'stream_break', 't': 20.0, 'stream': 0}]
+    assert stream_breaks(records) == {'breaks': 2, 'reconnect_max_ms': 3500.0, 'not_back': 1}
+
+
+def test_no_stream_events():
+    assert stream_breaks([{'type': 'req', 't': 1.0}]) == {'breaks': 0, 'reconnect_max_ms': None,
+                                                          'not_back': 0}
