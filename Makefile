@@ -83,7 +83,7 @@ molecule: deps
 	set -e; for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
 
 # Measures failover as clients see it (lab must be up: make lab). BENCH_N=5,
-# BENCH_N_HEAVY=2, BENCH_PROFILES=guide,default,fast, BENCH_CASES=... to narrow.
+# BENCH_N_HEAVY=5, BENCH_PROFILES=guide,default,fast, BENCH_CASES=... to narrow.
 bench: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/run.py
