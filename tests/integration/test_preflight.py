@@ -65,6 +65,24 @@ def test_bad_inventory_is_refused_before_any_host_changes(tmp_path, kwargs, mess
     assert 'changed=1' not in out
 
 
+@pytest.mark.parametrize('host_vars, message', [
+    ({'nolab-lb2': {'haproxy_observe_on_error': 'markdown'}},
+     'value of haproxy_observe_on_error must be one of'),
+    ({'nolab-lb1': {'keepalived_restart_delay': 'soon'}}, 'keepalived_restart_delay'),
+])
+def test_a_bad_role_variable_is_refused_before_any_host_changes(tmp_path, host_vars, message):
+    """Role variables are checked against both roles' argument specs in the first
+    play; otherwise a bad keepalived variable would surface only after haproxy had
+    been changed on the first load balancer."""
+    result = run_site(inventory(tmp_path, host_vars=host_vars))
+    out = result.stdout + result.stderr
+    host = next(iter(host_vars))
+    assert result.returncode != 0
+    assert 'fatal: [%s]' % host in out and message in out, out[-3000:]
+    assert 'unreachable=1' not in out and 'UNREACHABLE' not in out
+    assert 'changed=1' not in out
+
+
 def test_a_good_inventory_gets_past_the_check(tmp_path):
     """The control case: the same inventory, valid, passes the check and only then
     fails, because the hosts do not exist."""
