@@ -127,15 +127,6 @@ def plots(results, img_dir):
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'bench', 'results', 'results.json')
     results = json.load(open(src))
-    # results-*.json re-measure some (case, profile) pairs; their runs replace the first file's
-    extra_dir = os.path.dirname(src)
-    for name in sorted(os.listdir(extra_dir)):
-        if name.startswith('results-') and name.endswith('.json'):
-            extra = json.load(open(os.path.join(extra_dir, name)))
-            redone = set((r.get('case'), r.get('profile')) for r in extra['runs'])
-            results['runs'] = [r for r in results['runs'] if (r.get('case'), r.get('profile')) not in redone]
-            results['runs'] += extra['runs']
-            results.setdefault('remeasured', []).extend(sorted('%s/%s' % pair for pair in redone))
     img_dir = os.path.join(ROOT, 'docs', 'img')
     images = plots(results, img_dir)
     when = datetime.datetime.utcfromtimestamp(results['started']).strftime('%Y-%m-%d %H:%M UTC')
@@ -199,9 +190,6 @@ def main():
         for r in conv:
             out.append('| %s | %s | %s | %s |\n' % (r['profile'], r['converge_s'], r['rerun_s'], r['rerun_changed']))
         out.append('\n')
-    if results.get('remeasured'):
-        out.append('Re-measured in a second run (after a fix to how the bench waits for every '
-                   'apiserver to be back in rotation between runs): %s.\n\n' % ', '.join(results['remeasured']))
     if 'bounds' in images:
         out.append('## Measured against the protocol bounds\n\n![bounds](img/bench-bounds.png)\n\n')
     out.append(open(os.path.join(ROOT, 'docs', 'performance_notes.md')).read())

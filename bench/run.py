@@ -117,10 +117,6 @@ def state_since(lb):
     return float(text[2]) if len(text) > 2 and text[0] == 'MASTER' else None
 
 
-def now_on(name):
-    return float(dexec(name, 'date +%s.%N'))
-
-
 def start_probe(rate, streams):
     dexec(CLIENT, 'rm -f %s %s' % (OUT, STOP))
     sh(['docker', 'exec', '-d', CLIENT, 'python3', PROBE, '--host', VIP, '--port', str(PORT),
@@ -159,7 +155,6 @@ CONFIG_CHANGES = (['-e', 'haproxy_timeout_client=5h', '-e', 'haproxy_timeout_ser
 
 def inject(case, holder, profile, rep=0):
     """Break something; return (fault time, restore function, expected holder after restore)."""
-    other = [lb for lb in LBS if lb != holder][0]
     if case == 'keepalived_stop':
         t = float(dexec(holder, 'date +%s.%N; systemctl stop keepalived').split()[0])
         return t, lambda: dexec(holder, 'systemctl start keepalived'), holder
