@@ -9,6 +9,11 @@ the fault to the start of the first success after which every request succeeds.
 """
 import math
 
+# When an unready apiserver must be out of rotation, seconds after it turned
+# unready: the readyz check's inter + fall x fastinter + timeout (the guide's
+# TCP check never takes it out).
+UNREADY_BOUND_S = {'guide': None, 'default': 2.0 + 2 * 1.0 + 2.0, 'fast': 1.0 + 1 * 0.25 + 0.5}
+
 
 def percentile(values, q):
     """q-th percentile (0-100) by nearest rank; None for no values."""

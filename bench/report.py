@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analysis import aggregate  # noqa: E402
+from analysis import UNREADY_BOUND_S, aggregate  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES = ['guide', 'default', 'fast']
@@ -48,7 +48,6 @@ CASES = {
     'config_change': ('configuration change rolled out with site.yml', 'failed', 'requests',
                       {'default': '0', 'fast': '0'}, {p: '0 (reload, holder last)' for p in PROFILES}),
 }
-UNREADY_BOUND_S = {'guide': None, 'default': 2.0 + 2 * 1.0 + 2.0, 'fast': 1.0 + 1 * 0.25 + 0.5}
 
 
 def fmt(value, unit):
