@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from analysis import UNREADY_BOUND_S, aggregate  # noqa: E402
+from run import MAX_WAIT_S, MIN_AFTER_FAULT_S, PRE_S, SETTLE_S  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES = ['guide', 'default', 'fast']
@@ -48,6 +49,13 @@ CASES = {
     'config_change': ('configuration change rolled out with site.yml', 'failed', 'requests',
                       {'default': '0', 'fast': '0'}, {p: '0 (reload, holder last)' for p in PROFILES}),
 }
+
+
+def took(results):
+    if 'finished' not in results:
+        return 'an unknown time (it did not finish)'
+    minutes, seconds = divmod(int(round(results['finished'] - results['started'])), 60)
+    return '%d min %02d s (`make bench` with these settings, the lab already up)' % (minutes, seconds)
 
 
 def fmt(value, unit):
@@ -123,6 +131,18 @@ def plots(results, img_dir):
     return made
 
 
+def window_text(results):
+    """How a run was bounded, from the results (runs before they were recorded
+    there used bench/run.py's values)."""
+    window = results.get('window') or {'pre_s': PRE_S, 'settle_s': SETTLE_S, 'max_wait_s': MAX_WAIT_S,
+                                       'min_after_fault_s': MIN_AFTER_FAULT_S}
+    longer = ['%s %s' % (case.replace('_', ' '), ', '.join('%g s (%s)' % (s, p) for p, s in by_profile.items()))
+              for case, by_profile in sorted(window['min_after_fault_s'].items())]
+    return ('the probe starts %g s before the fault; the run ends once every request has succeeded for %g s, '
+            'no sooner than %g s after the fault (longer for: %s), or %g s after the fault'
+            % (window['pre_s'], window['settle_s'], window['settle_s'] + 1, '; '.join(longer), window['max_wait_s']))
+
+
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'bench', 'results', 'results.json')
     results = json.load(open(src))
@@ -135,13 +155,13 @@ def main():
            'What a client sees, measured from the lab\'s client container: `bench/probe.py` opens a **new TLS '
            'connection per request** to the VIP at %g requests/s, GETs `/healthz`, and records each '
            'outcome; two long-lived connections stand in for `kubectl logs -f`. A fault is injected at a recorded '
-           'instant; the run ends once every request has succeeded for 2.5 s (and, for the unready case, no sooner '
-           'than 10 s after the fault), or 18 s after the fault.\n\n' % results.get('rate', 100),
+           'instant; %s.\n\n' % (results.get('rate', 100), window_text(results)),
            '- **client outage**: from the first failed request after the fault to the first success after which '
            'every request succeeds;\n- **failed**: requests that failed after the fault;\n'
            '- **VIP move**: from the fault to the new holder\'s MASTER transition (notify script timestamp);\n'
            '- N = %d runs per case and profile (%d for the playbook cases, which take 20-40 s each); the N '
-           'column says what each row had; min / median / max.\n\n' % (results['n'], results.get('n_heavy', results['n'])),
+           'column says what each row had; min / median / max.\n'
+           '- This run took %s.\n\n' % (results['n'], results.get('n_heavy', results['n']), took(results)),
            'Machine: %s, %s cores; %s; %s. The control-plane nodes run the lab\'s kube-apiserver **stand-in**, '
            'not kube-apiserver. Probe resolution: requests start late against their schedule by the p99 lag '
            'shown per row (thread scheduling on a 2-core machine).\n\n'

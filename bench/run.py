@@ -31,6 +31,10 @@ VICTIM_CP = 'cp1'
 # left as the inventory describes it with no extra run at the end.
 PROFILES = ['guide', 'fast', 'default']
 HEAVY = ('maintenance', 'config_change')
+VIP_CASES = ('keepalived_stop', 'keepalived_kill', 'holder_container_kill', 'haproxy_kill')
+# A run probes PRE_S before the fault and ends once every request has
+# succeeded for SETTLE_S, or MAX_WAIT_S after the fault (never recovered).
+PRE_S, SETTLE_S, MAX_WAIT_S = 1.0, 2.0, 18.0
 # Keep probing at least this long after the fault (seconds, by profile), so
 # effects that come late are seen: an unready apiserver must be watched past
 # the check bound or "routed after the bound" would be 0 by construction (the
@@ -130,6 +134,38 @@ def state_since(lb):
     return float(text[2]) if len(text) > 2 and text[0] == 'MASTER' else None
 
 
+def back_as_backup(lb, since):
+    """keepalived on lb entered BACKUP after `since` (its notify script's state file)."""
+    text = dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split()
+    return len(text) > 2 and text[0] == 'BACKUP' and float(text[2]) > since
+
+
+def hand_back(holder, since):
+    """Give the VIP back to `holder` now. A keepalived that comes back discards
+    the lower-priority adverts of the peer that took over and becomes MASTER only
+    when its master-down timer expires (3 adverts + skew: 3.6 s with advert_int
+    1). Once it is BACKUP again, a graceful restart of the peer (a priority-0
+    advert) hands the VIP over after the skew time. Between runs only: the
+    probe is not running."""
+    peer = [lb for lb in LBS if lb != holder][0]
+    wait(lambda: holders() != [peer] or back_as_backup(holder, since), 30)
+    if holders() == [peer] and back_as_backup(holder, since):
+        dexec(peer, 'systemctl restart keepalived')
+
+
+def vrrp_quiet(seconds):
+    """One MASTER, the rest BACKUP, and no VRRP transition for `seconds`. A
+    profile switch changes the VRRP version or unicast/multicast, which the
+    peers do not speak to each other until both are changed: for a few seconds
+    after the rollout a backup may still take over (seen once: 0.6 s after the
+    first fault), so the first run waits until VRRP has been quiet."""
+    states = [dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split() for lb in LBS]
+    if any(len(state) < 3 for state in states):
+        return False
+    return (sorted(state[0] for state in states) == ['BACKUP'] * (len(LBS) - 1) + ['MASTER']
+            and time.time() - max(float(state[2]) for state in states) > seconds)
+
+
 def start_probe(rate, streams):
     dexec(CLIENT, 'rm -f %s %s' % (OUT, STOP))
     sh(['docker', 'exec', '-d', CLIENT, 'python3', PROBE, '--host', VIP, '--port', str(PORT),
@@ -139,8 +175,12 @@ def start_probe(rate, streams):
 
 
 def tail_all_ok(seconds):
-    lines = dexec(CLIENT, 'tail -n 400 %s' % OUT, check=False).splitlines()
-    recs = [json.loads(l) for l in lines if l.startswith('{')]
+    recs = []
+    for line in dexec(CLIENT, 'tail -n 400 %s' % OUT, check=False).splitlines():
+        try:
+            recs.append(json.loads(line))
+        except ValueError:  # the line the probe is writing right now
+            continue
     reqs = [r for r in recs if r.get('type') == 'req']
     if not reqs:
         return False
@@ -236,11 +276,13 @@ def run_case(case, profile, rep, args, reps=1):
         wait(lambda: time.time() - fault_t > observe and tail_all_ok(args.settle), args.max_wait, 0.25)
     finally:
         records = stop_probe()
+        peer = [lb for lb in LBS if lb != holder][0]
+        since = state_since(peer) if case in VIP_CASES else None  # before hand_back restarts it
         restore()
+        if case in VIP_CASES:
+            hand_back(holder, fault_t)
     reqs = [r for r in records if r['type'] == 'req']
     summary = summarize(reqs, fault_t)
-    moved_to = [lb for lb in LBS if lb != holder]
-    since = state_since(moved_to[0]) if case in ('keepalived_stop', 'keepalived_kill', 'holder_container_kill', 'haproxy_kill') else None
     summary.update(case=case, profile=profile, rep=rep, fault_t=fault_t, holder=holder,
                    vip_move_s=round(since - fault_t, 3) if since and since > fault_t else None,
                    lag_p99_ms=sorted(r['lag_ms'] for r in reqs)[int(len(reqs) * 0.99) - 1] if reqs else None,
@@ -276,15 +318,17 @@ def main():
     parser.add_argument('--cases', default=os.environ.get('BENCH_CASES', ','.join(CASES)))
     parser.add_argument('--rate', type=float, default=100.0)
     parser.add_argument('--streams', type=int, default=2)
-    parser.add_argument('--pre', type=float, default=1.0, help='seconds probed before the fault')
-    parser.add_argument('--settle', type=float, default=2.0, help='seconds of all-ok requests that end a run')
-    parser.add_argument('--max-wait', type=float, default=18.0,
+    parser.add_argument('--pre', type=float, default=PRE_S, help='seconds probed before the fault')
+    parser.add_argument('--settle', type=float, default=SETTLE_S, help='seconds of all-ok requests that end a run')
+    parser.add_argument('--max-wait', type=float, default=MAX_WAIT_S,
                         help='seconds after the fault before a run that never recovers is ended')
     parser.add_argument('--no-converge-times', action='store_true')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'results.json'))
     args = parser.parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     results = {'started': time.time(), 'n': args.repeat, 'n_heavy': args.repeat_heavy, 'rate': args.rate, 'runs': [],
+               'window': {'pre_s': args.pre, 'settle_s': args.settle, 'max_wait_s': args.max_wait,
+                          'min_after_fault_s': MIN_AFTER_FAULT_S},
                'machine': {'nproc': os.cpu_count(), 'uname': ' '.join(os.uname()),
                            'haproxy': dexec(LBS[0], 'haproxy -v | head -1', check=False).strip(),
                            'keepalived': dexec(LBS[0], 'keepalived --version 2>&1 | head -1', check=False).strip()}}
@@ -294,6 +338,9 @@ def main():
             results['runs'].append(converge_times(profile))
         else:
             playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+        steady(profile)
+        if not wait(lambda: vrrp_quiet(5.0), 90, 0.5):
+            raise RuntimeError('VRRP did not settle after the %s converge' % profile)
         steady(profile)
         sh(['docker', 'cp', os.path.join(ROOT, 'bench', 'probe.py'), '%s:%s' % (CLIENT, PROBE)])
         for case in args.cases.split(','):
