@@ -101,3 +101,15 @@ def stream_breaks(records):
     return {'breaks': breaks,
             'reconnect_max_ms': round(max(gaps) * 1000.0, 2) if gaps else None,
             'not_back': len(broke_at)}
+
+
+def settled(records, seconds, min_requests=10):
+    """True when every request that started in the `seconds` before the latest
+    tick's complete_before succeeded (more than min_requests of them). Requests
+    after complete_before may still be hanging, so they are not judged yet."""
+    ticks = [r for r in records if r.get('type') == 'tick']
+    if not ticks:
+        return False
+    until = ticks[-1]['complete_before']
+    window = [r for r in records if r.get('type') == 'req' and until - seconds <= r['t'] < until]
+    return len(window) > min_requests and all(r['outcome'] == 'ok' for r in window)

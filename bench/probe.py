@@ -5,7 +5,9 @@ Opens a NEW TLS connection per request at a fixed rate, GETs a path, and
 writes one JSON line per request: start time, outcome (ok / refused / timeout /
 reset / tls / unreachable / http_NNN / error), latency, the node that answered
 (X-Kubeha-Node) and how late the request started against its schedule (the
-probe's own resolution). Optionally holds long-lived streams (like
+probe's own resolution). About every 0.1 s a tick line says before which
+start time every request's record has been written (`complete_before`), so
+a reader is not fooled by requests still hanging. Optionally holds long-lived streams (like
 `kubectl logs -f`) and records when they break and how long reconnecting took.
 
 Bounded: it stops after --duration seconds, when --stop-file appears, or on
@@ -24,6 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 MAX_DURATION = 900.0
+TICK_S = 0.1
 
 
 def classify(exc):
@@ -148,20 +151,36 @@ def main(argv=None):
     workers = max(8, int(args.rate * args.timeout * 2))
     start = time.monotonic()
     sent = 0
+    inflight = {}  # request number -> wall-clock start, until its record is written
+    last_tick = 0.0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        def run(scheduled):
+        def run(number, scheduled):
             lag_ms = round((time.monotonic() - scheduled) * 1000.0, 2)  # started late by
+            with lock:
+                inflight[number] = time.time()
             record = one_request(args.host, args.port, args.path, args.timeout, context)
             record['lag_ms'] = lag_ms
-            emit(record)
+            with lock:
+                out.write(json.dumps(record, sort_keys=True) + '\n')
+                del inflight[number]
         while not stopping.is_set():
             scheduled = start + sent / args.rate
             if scheduled - start > duration or (args.stop_file and os.path.exists(args.stop_file)):
                 break
+            if time.monotonic() - last_tick >= TICK_S:
+                # Every request that started before complete_before has its
+                # record above this line: a reader can judge a time window
+                # without being fooled by requests still hanging in it.
+                with lock:
+                    now = time.time()
+                    out.write(json.dumps({'type': 'tick', 't': now,
+                                          'complete_before': min(inflight.values(), default=now)},
+                                         sort_keys=True) + '\n')
+                last_tick = time.monotonic()
             delay = scheduled - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(run, scheduled)
+            pool.submit(run, sent, scheduled)
             sent += 1
         stopping.set()
     emit({'type': 'end', 't': time.time(), 'sent': sent})

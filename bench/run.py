@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analysis import UNREADY_BOUND_S, stream_breaks, summarize  # noqa: E402
+from analysis import UNREADY_BOUND_S, settled, stream_breaks, summarize  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIP, PORT = '10.213.0.100', 6443
@@ -175,18 +175,14 @@ def start_probe(rate, streams):
 
 
 def tail_all_ok(seconds):
-    recs = []
-    for line in dexec(CLIENT, 'tail -n 400 %s' % OUT, check=False).splitlines():
+    """Every request of the last `seconds` that has surely finished succeeded."""
+    records = []
+    for line in dexec(CLIENT, 'tail -n 1000 %s' % OUT, check=False).splitlines():
         try:
-            recs.append(json.loads(line))
+            records.append(json.loads(line))
         except ValueError:  # the line the probe is writing right now
             continue
-    reqs = [r for r in recs if r.get('type') == 'req']
-    if not reqs:
-        return False
-    newest = max(r['t'] for r in reqs)
-    window = [r for r in reqs if r['t'] >= newest - seconds]
-    return len(window) > 10 and all(r['outcome'] == 'ok' for r in window)
+    return settled(records, seconds)
 
 
 def stop_probe():

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'bench'))
-from analysis import aggregate, percentile, stream_breaks, summarize  # noqa: E402
+from analysis import aggregate, percentile, settled, stream_breaks, summarize  # noqa: E402
 
 
 def timeline(pattern, start=100.0, step=0.01, latency=5.0):
@@ -97,3 +97,19 @@ def test_stream_retries_of_one_outage_are_one_break():
 def test_no_stream_events():
     assert stream_breaks([{'type': 'req', 't': 1.0}]) == {'breaks': 0, 'reconnect_max_ms': None,
                                                           'not_back': 0}
+
+
+@pytest.mark.parametrize('pattern, complete_before, expected', [
+    ('.' * 300, 103.0, True),                  # 2 s of successes, all finished
+    ('.' * 150 + 'x' + '.' * 149, 103.0, False),  # a failure inside the window
+    ('x' + '.' * 299, 103.0, True),            # the failure is older than the window
+    ('.' * 300, 100.05, False),                # a request from 100.05 still hangs: too few judged
+    ('.' * 200 + 't' + '.' * 99, 102.0, True),  # the timeout started after complete_before: not judged yet
+])
+def test_settled_judges_only_requests_that_have_finished(pattern, complete_before, expected):
+    records = [dict(r, type='req') for r in timeline(pattern)]
+    assert settled(records + [{'type': 'tick', 't': 103.0, 'complete_before': complete_before}], 2.0) is expected
+
+
+def test_settled_needs_a_tick():
+    assert settled([dict(r, type='req') for r in timeline('.' * 300)], 2.0) is False
