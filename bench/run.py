@@ -167,11 +167,10 @@ def vrrp_quiet(seconds):
 
 
 def start_probe(rate, streams):
-    dexec(CLIENT, 'rm -f %s %s' % (OUT, STOP))
-    sh(['docker', 'exec', '-d', CLIENT, 'python3', PROBE, '--host', VIP, '--port', str(PORT),
-        '--rate', str(rate), '--streams', str(streams), '--timeout', '2',
-        '--duration', '600', '--stop-file', STOP, '--out', OUT])
-    wait(lambda: dexec(CLIENT, 'test -s %s && echo y' % OUT, check=False).strip() == 'y', 10)
+    """Start the probe in the background (one exec; run_case then probes PRE_S)."""
+    sh(['docker', 'exec', '-d', CLIENT, 'sh', '-c',
+        'rm -f %s %s; exec python3 %s --host %s --port %d --rate %s --streams %d --timeout 2 '
+        '--duration 600 --stop-file %s --out %s' % (OUT, STOP, PROBE, VIP, PORT, rate, streams, STOP, OUT)])
 
 
 def tail_all_ok(seconds):
@@ -186,9 +185,13 @@ def tail_all_ok(seconds):
 
 
 def stop_probe():
-    dexec(CLIENT, 'touch %s' % STOP)
-    wait(lambda: '"type": "end"' in dexec(CLIENT, 'tail -n 3 %s' % OUT, check=False), 30, 0.1)
-    return [json.loads(l) for l in dexec(CLIENT, 'cat %s' % OUT).splitlines() if l.startswith('{')]
+    """Stop the probe, wait for its end record (hanging requests finish first), read it all."""
+    out = dexec(CLIENT, 'touch %s; for i in $(seq 600); do tail -n 3 %s | grep -q \'"type": "end"\' && break; '
+                        'sleep 0.05; done; cat %s' % (STOP, OUT, OUT))
+    records = [json.loads(line) for line in out.splitlines() if line.startswith('{')]
+    if not any(r.get('type') == 'end' for r in records):
+        raise RuntimeError('the probe did not end: %s' % out[-500:])
+    return records
 
 
 def haproxy_norestart(lb, on):
@@ -271,10 +274,12 @@ def run_case(case, profile, rep, args, reps=1):
     try:
         wait(lambda: time.time() - fault_t > observe and tail_all_ok(args.settle), args.max_wait, 0.25)
     finally:
-        records = stop_probe()
         peer = [lb for lb in LBS if lb != holder][0]
-        since = state_since(peer) if case in VIP_CASES else None  # before hand_back restarts it
-        restore()
+        try:
+            records = stop_probe()
+            since = state_since(peer) if case in VIP_CASES else None  # before hand_back restarts it
+        finally:
+            restore()  # even when the probe's records are unusable: never leave the lab broken
         if case in VIP_CASES:
             hand_back(holder, fault_t)
     reqs = [r for r in records if r['type'] == 'req']
