@@ -129,15 +129,25 @@ def steady(profile, expect_holder=None):
         raise RuntimeError('lab not steady: holders %s' % holders())
 
 
-def state_since(lb):
+def vrrp_state(lb):
+    """(STATE, epoch of the transition) from keepalived's notify-script state file, or None."""
     text = dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split()
-    return float(text[2]) if len(text) > 2 and text[0] == 'MASTER' else None
+    return (text[0], float(text[2])) if len(text) > 2 else None
+
+
+def peer_of(lb):
+    return [other for other in LBS if other != lb][0]
+
+
+def state_since(lb):
+    state = vrrp_state(lb)
+    return state[1] if state and state[0] == 'MASTER' else None
 
 
 def back_as_backup(lb, since):
-    """keepalived on lb entered BACKUP after `since` (its notify script's state file)."""
-    text = dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split()
-    return len(text) > 2 and text[0] == 'BACKUP' and float(text[2]) > since
+    """keepalived on lb entered BACKUP after `since`."""
+    state = vrrp_state(lb)
+    return bool(state) and state[0] == 'BACKUP' and state[1] > since
 
 
 def hand_back(holder, since):
@@ -147,7 +157,7 @@ def hand_back(holder, since):
     1). Once it is BACKUP again, a graceful restart of the peer (a priority-0
     advert) hands the VIP over after the skew time. Between runs only: the
     probe is not running."""
-    peer = [lb for lb in LBS if lb != holder][0]
+    peer = peer_of(holder)
     wait(lambda: holders() != [peer] or back_as_backup(holder, since), 30)
     if holders() == [peer] and back_as_backup(holder, since):
         dexec(peer, 'systemctl restart keepalived')
@@ -159,11 +169,11 @@ def vrrp_quiet(seconds):
     peers do not speak to each other until both are changed: for a few seconds
     after the rollout a backup may still take over (seen once: 0.6 s after the
     first fault), so the first run waits until VRRP has been quiet."""
-    states = [dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split() for lb in LBS]
-    if any(len(state) < 3 for state in states):
+    states = [vrrp_state(lb) for lb in LBS]
+    if None in states:
         return False
-    return (sorted(state[0] for state in states) == ['BACKUP'] * (len(LBS) - 1) + ['MASTER']
-            and time.time() - max(float(state[2]) for state in states) > seconds)
+    return (sorted(state for state, _ in states) == ['BACKUP'] * (len(LBS) - 1) + ['MASTER']
+            and time.time() - max(since for _, since in states) > seconds)
 
 
 def start_probe(rate, streams):
@@ -274,7 +284,7 @@ def run_case(case, profile, rep, args, reps=1):
     try:
         wait(lambda: time.time() - fault_t > observe and tail_all_ok(args.settle), args.max_wait, 0.25)
     finally:
-        peer = [lb for lb in LBS if lb != holder][0]
+        peer = peer_of(holder)
         try:
             records = stop_probe()
             since = state_since(peer) if case in VIP_CASES else None  # before hand_back restarts it
