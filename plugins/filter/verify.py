@@ -17,14 +17,22 @@ def _healthy(lb):
     return bool(lb.get('keepalived') and lb.get('haproxy') and lb.get('backends_up'))
 
 
-def _expected_holder(lbs, preempt):
+def _expected_holder(lbs, preempt, order=None):
+    """With preempt, the first healthy load balancer in the plan's priority order
+    (endpoint.by_priority); without an order, the healthy one with the highest
+    priority it reports."""
     healthy = [lb for lb in lbs if _healthy(lb)]
     if not preempt or not healthy:
         return None
+    if order:
+        names = [lb['host'] for lb in healthy]
+        for host in order:
+            if host in names:
+                return host
     return max(healthy, key=lambda lb: (int(lb.get('priority') or 0), lb['host']))['host']
 
 
-def _vip_violations(lbs, vip, holders, preempt, violations, notes):
+def _vip_violations(lbs, vip, holders, preempt, violations, notes, order=None):
     if not holders:
         states = ', '.join('%s %s' % (lb['host'], lb.get('vrrp_state') or 'no state') for lb in lbs)
         violations.append('no holder: no load balancer holds VIP %s (%s)' % (vip, states))
@@ -32,7 +40,7 @@ def _vip_violations(lbs, vip, holders, preempt, violations, notes):
         violations.append('split brain: VIP %s is held by %s; the load balancers do not hear '
                           'each other\'s adverts (VRID, auth_pass, firewall for IP protocol 112, '
                           'unicast peers?)' % (vip, ' and '.join(holders)))
-    expected = _expected_holder(lbs, preempt)
+    expected = _expected_holder(lbs, preempt, order)
     if len(holders) == 1:
         holder = holders[0]
         lb = next(lb for lb in lbs if lb['host'] == holder)
@@ -99,7 +107,8 @@ def endpoint_report(load_balancers, settings):
     control_plane = list(settings.get('control_plane') or [])
     violations, notes = [], []
     holders = [lb['host'] for lb in lbs if lb.get('holds')]
-    expected = _vip_violations(lbs, vip, holders, preempt, violations, notes)
+    expected = _vip_violations(lbs, vip, holders, preempt, violations, notes,
+                               settings.get('by_priority'))
     _vrrp_violations(lbs, holders, violations)
     _haproxy_violations(lbs, control_plane, violations)
     return dict(violations=violations, notes=notes, holders=holders, expected_holder=expected,

@@ -63,162 +63,179 @@ def effective_weights(instance, scripts_by_name):
     return weights
 
 
-def _validate_script(index, script, errors):
-    where = 'scripts[%d]' % index
+# Every rule below reports (field, problem): the field's path inside the
+# module's parameters and a sentence that reads after the field's name.  The
+# module prints "instances[0] (VI_1).advert_int 0.5: ..."; the inventory check
+# (module_utils/plan.py) maps the field to the inventory variable that set it
+# and prints "lb1: keepalived_advert_int 0.5: ...".  One rule set, two voices.
+
+def script_problems(script):
+    """Problems of one vrrp_script, as (field, problem) pairs."""
+    out = []
     if not NAME_RE.match(script.get('name') or ''):
-        errors.append('%s.name %r: use 1-64 letters, digits, "_", "." or "-"'
-                      % (where, script.get('name')))
+        out.append(('name', '%r: use 1-64 letters, digits, "_", "." or "-"' % script.get('name')))
     if not (script.get('script') or '').strip():
-        errors.append('%s.script: give the command keepalived runs' % where)
+        out.append(('script', 'is empty: give the command keepalived runs'))
     elif '"' in script['script']:
-        errors.append('%s.script: must not contain a double quote' % where)
+        out.append(('script', 'must not contain a double quote'))
     for key, low in (('interval', 0.01), ('timeout', 0.01), ('fall', 1), ('rise', 1)):
         value = script.get(key)
         if value is not None and float(value) < low:
-            errors.append('%s.%s is %s: it must be at least %s' % (where, key, value, low))
+            out.append((key, '%s: it must be at least %s' % (value, low)))
     interval = script.get('interval')
     if interval is not None and float(interval) >= 0.01 and not _is_whole(interval):
-        errors.append('%s.interval is %s: keepalived before 2.3 reads whole seconds only '
-                      '(use 1 or more)' % (where, interval))
+        out.append(('interval', '%s: keepalived before 2.3 reads whole seconds only '
+                                '(use 1 or more)' % interval))
     weight = script.get('weight') or 0
     if not -253 <= weight <= 253:
-        errors.append('%s.weight is %s: keepalived accepts -253..253' % (where, weight))
+        out.append(('weight', '%s: keepalived accepts -253..253' % weight))
+    return out
 
 
-def _validate_addresses(where, inst, vips, version, host_addresses, errors):
+def _address_problems(inst, vips, version, host_addresses):
+    out = []
     if not vips:
-        errors.append('%s.virtual_ipaddresses: give at least one VIP' % where)
+        out.append(('virtual_ipaddresses', 'is empty: give at least one VIP'))
     families = set()
     for vip_text in vips:
         vip = parse_vip(vip_text)
         if vip is None:
-            errors.append('%s.virtual_ipaddresses: %r is not an IP address '
-                          '(use 192.168.1.100/24 form)' % (where, vip_text))
+            out.append(('virtual_ipaddresses', '%r is not an IP address (use the '
+                                               '192.168.1.100/24 form)' % vip_text))
             continue
         families.add(vip.version)
         if vip.version == 6 and version != 3:
-            errors.append('%s: IPv6 VIP %s needs version 3 (VRRPv2 is IPv4 only)'
-                          % (where, vip_text))
+            out.append(('version', '%s: the IPv6 VIP %s needs VRRP version 3 (VRRPv2 is '
+                                   'IPv4 only)' % (version, vip_text)))
         if vip.ip in host_addresses:
-            errors.append('%s: VIP %s is the address of a host in the group; '
-                          'choose a free address' % (where, vip.ip))
+            out.append(('virtual_ipaddresses', '%s is the address of a host in the group; '
+                                               'choose a free address' % vip.ip))
     if len(families) > 1:
-        errors.append('%s.virtual_ipaddresses mixes IPv4 and IPv6; use one '
-                      'instance per address family' % where)
+        out.append(('virtual_ipaddresses', 'mixes IPv4 and IPv6; use one instance per '
+                                           'address family'))
     src = inst.get('unicast_src_ip')
     peers = inst.get('unicast_peers') or []
     if peers or src:
         if not peers:
-            errors.append('%s.unicast_peers: unicast needs at least one peer' % where)
+            out.append(('unicast_peers', 'is empty: unicast needs at least one peer'))
         if src and _ip(src) is None:
-            errors.append('%s.unicast_src_ip %r is not an IP address' % (where, src))
+            out.append(('unicast_src_ip', '%r is not an IP address' % src))
         seen = set()
         for peer in peers:
             addr = _ip(peer)
             if addr is None:
-                errors.append('%s.unicast_peers: %r is not an IP address' % (where, peer))
+                out.append(('unicast_peers', '%r is not an IP address' % peer))
                 continue
             if src and addr == _ip(src):
-                errors.append('%s.unicast_peers contains this host\'s own address '
-                              '%s; list only the other load balancers' % (where, peer))
+                out.append(('unicast_peers', 'contains this host\'s own address %s; list '
+                                             'only the other load balancers' % peer))
             if addr in seen:
-                errors.append('%s.unicast_peers lists %s twice' % (where, peer))
+                out.append(('unicast_peers', 'lists %s twice' % peer))
             seen.add(addr)
             if families and addr.version not in families:
-                errors.append('%s.unicast_peers: %s is not in the VIP\'s address '
-                              'family' % (where, peer))
+                out.append(('unicast_peers', '%s is not in the VIP\'s address family' % peer))
+    return out
 
 
-def _validate_tracking(where, inst, scripts_by_name, errors):
+def _tracking_problems(inst, scripts_by_name):
+    out = []
     weights = effective_weights(inst, scripts_by_name)
     for name in weights:
         if name not in scripts_by_name:
-            errors.append('%s.track_scripts: %r is not defined in scripts' % (where, name))
+            out.append(('track_scripts', '%r is not defined in scripts' % name))
     peer_priorities = inst.get('peer_priorities') or []
     priority = inst.get('priority')
     for name, weight in sorted(weights.items()):
         if weight == 0:
             continue  # a failing script puts the instance in FAULT: always releases the VIP
         if not -253 <= weight <= 253:
-            errors.append('%s.track_scripts: weight %s of %r is outside -253..253'
-                          % (where, weight, name))
+            out.append(('track_scripts', 'weight %s of %r is outside -253..253' % (weight, name)))
         if inst.get('nopreempt'):
-            errors.append(
-                '%s.track_scripts: %r has weight %s but nopreempt is set; a failing '
-                'MASTER keeps the VIP because BACKUPs never preempt it. Use weight 0 '
-                '(FAULT on failure) with nopreempt' % (where, name, weight))
+            out.append(('track_scripts', '%r has weight %s but nopreempt is set; a failing '
+                                         'MASTER keeps the VIP because BACKUPs never preempt '
+                                         'it. Use weight 0 (FAULT on failure) with nopreempt'
+                        % (name, weight)))
             continue
         if peer_priorities and priority is not None:
             lowest = min(peer_priorities)
             if priority - abs(weight) >= lowest:
-                errors.append(
-                    '%s.track_scripts: when %r fails, priority %d drops only to %d, not '
-                    'below the lowest peer priority %d, so a failing MASTER keeps the '
-                    'VIP; use a weight below %d, or 0'
-                    % (where, name, priority, priority - abs(weight), lowest,
-                       -(priority - lowest)))
+                out.append(('track_scripts', 'weight %s of %r: when it fails, priority %d '
+                                             'drops only to %d, not below the lowest peer '
+                                             'priority %d, so a failing MASTER keeps the VIP; '
+                                             'use a weight below %d, or 0'
+                            % (weight, name, priority, priority - abs(weight), lowest,
+                               -(priority - lowest))))
+    return out
 
 
-def validate_instance(index, inst, scripts_by_name, host_addresses):
-    errors = []
-    where = 'instances[%d] (%s)' % (index, inst.get('name'))
+def instance_problems(inst, scripts_by_name, host_addresses):
+    """Problems of one vrrp_instance, as (field, problem) pairs."""
+    out = []
     if not NAME_RE.match(inst.get('name') or ''):
-        errors.append('%s.name: use 1-64 letters, digits, "_", "." or "-"' % where)
+        out.append(('name', '%r: use 1-64 letters, digits, "_", "." or "-"' % inst.get('name')))
     if not IFNAME_RE.match(inst.get('interface') or ''):
-        errors.append('%s.interface %r is not a valid interface name'
-                      % (where, inst.get('interface')))
+        out.append(('interface', '%r is not a valid interface name (1-15 letters, digits '
+                                 'or "_.:@-", no spaces)' % inst.get('interface')))
     vrid = inst.get('virtual_router_id')
     if vrid is None or not 1 <= vrid <= 255:
-        errors.append('%s.virtual_router_id is %s: use 1-255' % (where, vrid))
+        out.append(('virtual_router_id', '%s is out of range: use 1-255' % vrid))
     priority = inst.get('priority')
     if priority is None or not 1 <= priority <= 254:
-        errors.append('%s.priority is %s: use 1-254 (255 is reserved for the '
-                      'address owner)' % (where, priority))
+        out.append(('priority', '%s is out of range: use 1-254 (255 is reserved for the '
+                                'address owner)' % priority))
     state = inst.get('state') or 'BACKUP'
     if state not in ('MASTER', 'BACKUP'):
-        errors.append('%s.state is %r: use MASTER or BACKUP' % (where, state))
+        out.append(('state', '%r: use MASTER or BACKUP' % state))
     if inst.get('nopreempt') and state != 'BACKUP':
-        errors.append('%s: nopreempt needs state BACKUP on every node '
-                      '(keepalived ignores it on a MASTER)' % where)
+        out.append(('nopreempt', 'needs state BACKUP on every node (keepalived ignores it '
+                                 'on a MASTER)'))
     if inst.get('preempt_delay') and state != 'BACKUP':
-        errors.append('%s: preempt_delay needs state BACKUP' % where)
+        out.append(('preempt_delay', 'needs state BACKUP'))
     version = inst.get('version') or 2
     if version not in (2, 3):
-        errors.append('%s.version is %s: use 2 or 3' % (where, version))
+        out.append(('version', '%s: use 2 or 3' % version))
     advert = inst.get('advert_int')
     if advert is None:
         advert = 1
     if version == 2 and (float(advert) < 1 or not _is_whole(advert)):
-        errors.append('%s.advert_int is %s: VRRPv2 needs whole seconds >= 1; '
-                      'sub-second adverts need version 3' % (where, advert))
-    if not 0.01 <= float(advert) <= 255:
-        errors.append('%s.advert_int is %s: use 0.01-255 seconds' % (where, advert))
+        out.append(('advert_int', '%s: VRRPv2 needs whole seconds >= 1; sub-second adverts '
+                                  'need VRRP version 3' % _format_number(advert)))
+    elif not 0.01 <= float(advert) <= 255:
+        out.append(('advert_int', '%s: use 0.01-255 seconds' % _format_number(advert)))
     auth = inst.get('authentication')
     if auth:
         if version == 3:
-            errors.append('%s.authentication: VRRPv3 has no authentication; '
-                          'drop it or use version 2' % where)
+            out.append(('authentication', 'is set but VRRPv3 has no authentication; drop it '
+                                          'or use version 2'))
         if auth.get('auth_type', 'PASS') not in ('PASS', 'AH'):
-            errors.append('%s.authentication.auth_type: use PASS or AH' % where)
+            out.append(('authentication.auth_type', 'use PASS or AH'))
         secret = auth.get('auth_pass') or ''
         if not 1 <= len(secret) <= AUTH_PASS_MAX:
-            errors.append(
-                '%s.authentication.auth_pass has %d characters: use 1-%d '
-                '(keepalived silently truncates longer ones)'
-                % (where, len(secret), AUTH_PASS_MAX))
+            out.append(('authentication.auth_pass',
+                        'has %d characters: use 1-%d (keepalived silently truncates longer '
+                        'ones)' % (len(secret), AUTH_PASS_MAX)))
         elif not re.match(r'^[!-~]+$', secret) or '"' in secret:
-            errors.append('%s.authentication.auth_pass: use printable ASCII '
-                          'without spaces or quotes' % where)
-    _validate_addresses(where, inst, inst.get('virtual_ipaddresses') or [],
-                        version, host_addresses, errors)
-    _validate_tracking(where, inst, scripts_by_name, errors)
+            out.append(('authentication.auth_pass', 'must be printable ASCII without '
+                                                    'spaces or double quotes'))
+    out.extend(_address_problems(inst, inst.get('virtual_ipaddresses') or [], version,
+                                 host_addresses))
+    out.extend(_tracking_problems(inst, scripts_by_name))
     delay = inst.get('preempt_delay')
     if delay is not None and not 0 <= delay <= 1000:
-        errors.append('%s.preempt_delay is %s: use 0-1000 seconds' % (where, delay))
+        out.append(('preempt_delay', '%s: use 0-1000 seconds' % delay))
     notify = inst.get('notify')
     if notify and ('"' in notify or not notify.startswith('/')):
-        errors.append('%s.notify: give an absolute path without quotes' % where)
-    return errors
+        out.append(('notify', 'give an absolute path without quotes'))
+    return out
+
+
+def instance_hosts(inst, host_addresses):
+    """The addresses a VIP of ``inst`` must not be: the group's and its peers'."""
+    hosts = set(a for a in (_ip(h) for h in host_addresses or []) if a)
+    for addr in [inst.get('unicast_src_ip')] + list(inst.get('unicast_peers') or []):
+        if _ip(addr):
+            hosts.add(_ip(addr))
+    return hosts
 
 
 def validate(config):
@@ -232,21 +249,20 @@ def validate(config):
     scripts = config.get('scripts') or []
     scripts_by_name = {}
     for index, script in enumerate(scripts):
-        _validate_script(index, script, errors)
+        errors.extend('scripts[%d].%s %s' % (index, field, problem)
+                      for field, problem in script_problems(script))
         if script.get('name') in scripts_by_name:
             errors.append('scripts[%d].name %r is defined twice' % (index, script['name']))
         scripts_by_name[script.get('name')] = script
-    host_addresses = set(a for a in (_ip(h) for h in config.get('host_addresses') or []) if a)
     instances = config.get('instances') or []
     if not instances:
         errors.append('instances: give at least one VRRP instance')
     names, vrids = set(), {}
     for index, inst in enumerate(instances):
-        inst_hosts = set(host_addresses)
-        for addr in [inst.get('unicast_src_ip')] + list(inst.get('unicast_peers') or []):
-            if _ip(addr):
-                inst_hosts.add(_ip(addr))
-        errors.extend(validate_instance(index, inst, scripts_by_name, inst_hosts))
+        where = 'instances[%d] (%s)' % (index, inst.get('name'))
+        hosts = instance_hosts(inst, config.get('host_addresses'))
+        errors.extend('%s.%s %s' % (where, field, problem)
+                      for field, problem in instance_problems(inst, scripts_by_name, hosts))
         if inst.get('name') in names:
             errors.append('instances[%d].name %r is used twice' % (index, inst.get('name')))
         names.add(inst.get('name'))

@@ -2,18 +2,18 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import profile_value
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / 'bench'))
 from run import config_change  # noqa: E402
 
-DEFAULTS = yaml.safe_load((ROOT / 'roles' / 'haproxy' / 'defaults' / 'main.yml').read_text())
-
 
 def effective(extra_vars):
-    """The haproxy timeouts site.yml renders with these extra vars."""
-    settings = {name: DEFAULTS[name] for name in ('haproxy_timeout_client', 'haproxy_timeout_server')}
+    """The haproxy timeouts site.yml renders with these extra vars (default profile)."""
+    settings = {name: profile_value('default', name)
+                for name in ('haproxy_timeout_client', 'haproxy_timeout_server')}
     settings.update(arg.split('=', 1) for arg in extra_vars if arg != '-e')
     return settings
 

@@ -35,28 +35,28 @@ def test_base_config_is_valid():
 
 
 @pytest.mark.parametrize('changes, message', [
-    ({'virtual_router_id': 0}, 'virtual_router_id is 0: use 1-255'),
-    ({'virtual_router_id': 256}, 'virtual_router_id is 256: use 1-255'),
-    ({'priority': 255}, 'priority is 255: use 1-254'),
-    ({'priority': 0}, 'priority is 0: use 1-254'),
+    ({'virtual_router_id': 0}, 'virtual_router_id 0 is out of range: use 1-255'),
+    ({'virtual_router_id': 256}, 'virtual_router_id 256 is out of range: use 1-255'),
+    ({'priority': 255}, 'priority 255 is out of range: use 1-254'),
+    ({'priority': 0}, 'priority 0 is out of range: use 1-254'),
     ({'authentication': {'auth_type': 'PASS', 'auth_pass': '123456789'}},
      'auth_pass has 9 characters: use 1-8 (keepalived silently truncates longer ones)'),
     ({'authentication': {'auth_type': 'PASS', 'auth_pass': ''}}, 'auth_pass has 0 characters'),
     ({'authentication': {'auth_type': 'PASS', 'auth_pass': 'a b'}}, 'printable ASCII'),
-    ({'advert_int': 0.5}, 'advert_int is 0.5: VRRPv2 needs whole seconds >= 1'),
+    ({'advert_int': 0.5}, 'advert_int 0.5: VRRPv2 needs whole seconds >= 1'),
     ({'advert_int': 1.5}, 'VRRPv2 needs whole seconds'),
     ({'virtual_ipaddresses': ['fd00::100/64'], 'unicast_peers': [], 'unicast_src_ip': None},
-     'IPv6 VIP fd00::100/64 needs version 3'),
+     'the IPv6 VIP fd00::100/64 needs VRRP version 3'),
     ({'virtual_ipaddresses': ['192.168.1.300/24']}, "'192.168.1.300/24' is not an IP address"),
     ({'virtual_ipaddresses': []}, 'give at least one VIP'),
     ({'virtual_ipaddresses': ['192.168.1.11/24']},
-     'VIP 192.168.1.11 is the address of a host in the group'),
+     'virtual_ipaddresses 192.168.1.11 is the address of a host in the group'),
     ({'virtual_ipaddresses': ['192.168.1.100/24', 'fd00::1/64'], 'version': 3,
       'authentication': None}, 'mixes IPv4 and IPv6'),
     ({'unicast_peers': ['192.168.1.10', '192.168.1.11']},
      "unicast_peers contains this host's own address 192.168.1.10"),
     ({'unicast_peers': ['192.168.1.11', '192.168.1.11']}, 'lists 192.168.1.11 twice'),
-    ({'unicast_peers': ['lb2']}, "unicast_peers: 'lb2' is not an IP address"),
+    ({'unicast_peers': ['lb2']}, "unicast_peers 'lb2' is not an IP address"),
     ({'unicast_peers': []}, 'unicast needs at least one peer'),
     ({'unicast_src_ip': 'nope'}, "unicast_src_ip 'nope' is not an IP address"),
     ({'state': 'MASTER', 'nopreempt': True, 'track_scripts': []},
@@ -71,8 +71,8 @@ def test_base_config_is_valid():
     ({'track_scripts': [{'name': 'chk_missing'}]}, "'chk_missing' is not defined in scripts"),
     ({'version': 3, 'advert_int': 0.2}, 'VRRPv3 has no authentication'),
     ({'interface': 'this-name-is-too-long'}, 'is not a valid interface name'),
-    ({'notify': 'relative/path'}, 'notify: give an absolute path'),
-    ({'name': 'bad name'}, '.name: use 1-64 letters'),
+    ({'notify': 'relative/path'}, 'notify give an absolute path'),
+    ({'name': 'bad name'}, ".name 'bad name': use 1-64 letters"),
 ])
 def test_each_rule_names_the_field(changes, message):
     errors = validate(config(**changes))
@@ -103,11 +103,11 @@ def test_script_rules():
     cfg['scripts'].append({'name': 'x', 'script': 'say "hi"', 'weight': 300, 'fall': 0,
                            'interval': 0.5})
     errors = validate(cfg)
-    assert any('interval is 0.5: keepalived before 2.3 reads whole seconds only' in e for e in errors)
+    assert any('interval 0.5: keepalived before 2.3 reads whole seconds only' in e for e in errors)
     assert any("'chk_haproxy' is defined twice" in e for e in errors)
     assert any('must not contain a double quote' in e for e in errors)
     assert any('keepalived accepts -253..253' in e for e in errors)
-    assert any('fall is 0' in e for e in errors)
+    assert any('fall 0: it must be at least 1' in e for e in errors)
 
 
 def test_duplicate_vrid_on_one_interface():

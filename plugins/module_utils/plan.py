@@ -1,0 +1,670 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan: every value the roles, playbooks, verify and bench need, computed
+once from what the inventory says, and every rule checked before any host.
+
+``build()`` takes each host's variables (as the inventory and ``-e`` give
+them), the inventory's groups, the roles' defaults and argument specs, and
+optionally gathered facts; it returns the per-load-balancer settings, the
+endpoint, and every problem as a sentence naming host, variable and fix.
+Pure and stdlib only: the filter plugin ``kubeha.control_plane.plan`` feeds it
+on the controller, the unit tests feed it directly.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import ipaddress
+import math
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
+    COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
+    PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value,
+)
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
+    instance_hosts, instance_problems, parse_vip, script_problems,
+)
+
+PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'verify_')
+PRIORITY_BASE_VAR = 'keepalived_priority_base'
+LIBEXEC = '/usr/local/libexec/kubeha'
+
+# Variables that were renamed: the old name is reported with the new one.
+RENAMED = {
+    'haproxy_lb_group': 'kubeha_lb_group',
+    'keepalived_group': 'kubeha_lb_group',
+    'verify_lb_group': 'kubeha_lb_group',
+    'haproxy_backend_group': 'kubeha_cp_group',
+    'verify_cp_group': 'kubeha_cp_group',
+    'verify_client_group': 'kubeha_client_group',
+}
+
+# vrrp_config field -> the inventory variable that sets it.
+FIELD_VARIABLES = {
+    'name': 'keepalived_instance_name',
+    'interface': 'keepalived_interface',
+    'virtual_router_id': 'keepalived_vrid',
+    'priority': 'keepalived_priority',
+    'state': 'keepalived_preempt',
+    'nopreempt': 'keepalived_preempt',
+    'preempt_delay': 'keepalived_preempt_delay',
+    'version': 'keepalived_vrrp_version',
+    'advert_int': 'keepalived_advert_int',
+    'authentication': 'keepalived_vrrp_version',
+    'authentication.auth_type': 'keepalived_auth_pass',
+    'authentication.auth_pass': 'keepalived_auth_pass',
+    'virtual_ipaddresses': 'keepalived_vip',
+    'unicast_peers': 'keepalived_unicast',
+    'unicast_src_ip': 'kubeha_address',
+    'track_scripts': 'keepalived_track_weight',
+    'garp_master_refresh': 'keepalived_garp_master_refresh',
+}
+SCRIPT_FIELD_VARIABLES = {
+    'interval': 'keepalived_track_interval',
+    'timeout': 'keepalived_track_timeout',
+    'fall': 'keepalived_track_fall',
+    'rise': 'keepalived_track_rise',
+    'weight': 'keepalived_track_weight',
+}
+# How to fix what a rule found, per variable, where the rule's own words do not say.
+FIXES = {
+    'keepalived_unicast': 'add another load balancer to the group, or set '
+                          'keepalived_unicast: false (multicast)',
+    'keepalived_priority': 'or drop keepalived_priority to derive it from inventory order',
+    'keepalived_vrrp_version': 'set keepalived_vrrp_version: 3 (or kubeha_profile: fast)',
+}
+HAPROXY_TIMES = ('haproxy_check_inter', 'haproxy_check_fastinter', 'haproxy_check_downinter',
+                 'haproxy_check_timeout', 'haproxy_timeout_connect', 'haproxy_timeout_client',
+                 'haproxy_timeout_server', 'haproxy_timeout_tunnel', 'haproxy_hard_stop_after')
+_TRUE = ('true', 'yes', 'on', '1')
+_FALSE = ('false', 'no', 'off', '0')
+
+
+class Problems(object):
+    """Sentences naming host, variable and fix; identical ones merged across hosts."""
+
+    def __init__(self):
+        self._order = []
+        self._hosts = {}
+
+    def add(self, host, text):
+        if text not in self._hosts:
+            self._order.append(text)
+            self._hosts[text] = []
+        if host and host not in self._hosts[text]:
+            self._hosts[text].append(host)
+
+    def __len__(self):
+        return len(self._order)
+
+    def lines(self):
+        out = []
+        for text in self._order:
+            hosts = self._hosts[text]
+            out.append('%s: %s' % (', '.join(hosts), text) if hosts else text)
+        return out
+
+
+def _ip(value):
+    try:
+        return ipaddress.ip_address(u'%s' % value)
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------ types
+
+def _coerce(value, spec):
+    """(value in the spec's type, None) or (None, 'the allowed form')."""
+    kind = spec.get('type', 'str')
+    if kind == 'int':
+        if isinstance(value, bool):
+            return None, 'a whole number'
+        if isinstance(value, int):
+            return value, None
+        if isinstance(value, float) and value == int(value):
+            return int(value), None
+        try:
+            return int(str(value).strip()), None
+        except ValueError:
+            return None, 'a whole number'
+    if kind == 'float':
+        if isinstance(value, bool):
+            return None, 'a number'
+        try:
+            return float(value), None
+        except (TypeError, ValueError):
+            return None, 'a number'
+    if kind == 'bool':
+        if isinstance(value, bool):
+            return value, None
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True, None
+        if text in _FALSE:
+            return False, None
+        return None, 'true or false'
+    if kind == 'list':
+        if isinstance(value, (list, tuple)):
+            return list(value), None
+        return None, 'a list'
+    if kind == 'dict':
+        if isinstance(value, dict):
+            return value, None
+        return None, 'a mapping'
+    if kind in ('str', 'path'):
+        if isinstance(value, (dict, list, tuple)):
+            return None, 'a string'
+        return ('%s' % value), None
+    return value, None
+
+
+def _check_type(host, name, value, spec, problems):
+    coerced, allowed = _coerce(value, spec)
+    if allowed:
+        problems.add(host, '%s %r is not %s; e.g. %s: %s'
+                     % (name, value, allowed, name, _example(spec)))
+        return None
+    choices = spec.get('choices')
+    if name.endswith('_profile'):
+        choices = list(PROFILE_NAMES)
+    if choices is not None and coerced not in choices:
+        hint = ''
+        near = [c for c in choices if str(c).lower() == str(coerced).lower()]
+        if near:
+            hint = ' (did you mean %r?)' % near[0]
+        problems.add(host, '%s %r is not one of %s%s'
+                     % (name, coerced, ', '.join(repr(c) for c in choices), hint))
+        return None
+    if spec.get('type') == 'list' and spec.get('elements') == 'int':
+        items = []
+        for item in coerced:
+            number, allowed = _coerce(item, {'type': 'int'})
+            if allowed:
+                problems.add(host, '%s has %r, which is not a whole number' % (name, item))
+                return None
+            items.append(number)
+        coerced = items
+    return coerced
+
+
+def _example(spec):
+    if 'default' in spec and spec['default'] not in (None, '', [], {}):
+        return repr(spec['default']) if spec.get('type') == 'str' else spec['default']
+    return {'int': 1, 'float': 1.0, 'bool': 'true', 'list': '[]', 'dict': '{}'}.get(
+        spec.get('type', 'str'), '"..."')
+
+
+# ------------------------------------------------------------ variables
+
+def known_variables(specs, extra=()):
+    return set(specs) | set(extra)
+
+
+def unknown_variables(host_vars, known):
+    """[(name, suggestion or '')] for prefixed variables no role or playbook knows."""
+    out = []
+    for name in sorted(host_vars):
+        if not name.startswith(PREFIXES) or name in known:
+            continue
+        if name in RENAMED:
+            out.append((name, RENAMED[name]))
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        out.append((name, close[0] if close else ''))
+    return out
+
+
+def effective(host_vars, defaults, specs, host, problems):
+    """Defaults, then the host's variables (type-checked), then the profile table."""
+    eff = dict(defaults)
+    for name, value in host_vars.items():
+        if value is None or name not in specs:
+            continue
+        coerced = _check_type(host, name, value, specs[name], problems)
+        if coerced is not None:
+            eff[name] = coerced
+    profile = eff.get('kubeha_profile') or 'default'
+    for role in ('haproxy', 'keepalived'):
+        role_profile = eff.get('%s_profile' % role) or profile
+        eff['%s_profile' % role] = role_profile if role_profile in PROFILE_NAMES else 'default'
+        for name in PROFILE_VARIABLES:
+            if name.startswith(role + '_') and eff.get(name) is None:
+                eff[name] = profile_value(eff['%s_profile' % role], name)
+    return eff
+
+
+# ------------------------------------------------------------ addresses
+
+def node_address(host, host_vars):
+    """The host's IP on the cluster network: kubeha_address, else an IP ansible_host."""
+    explicit = host_vars.get('kubeha_address')
+    if explicit:
+        return str(explicit)
+    candidate = host_vars.get('ansible_host') or host
+    return str(candidate) if _ip(candidate) else ''
+
+
+def interface_networks(facts):
+    """{interface: [ip_interface, ...]} from gathered network facts."""
+    out = {}
+    for name in sorted((facts or {}).get('interfaces') or []):
+        iface = facts.get(name.replace('-', '_')) or {}
+        nets = []
+        for entry in [iface.get('ipv4')] + list(iface.get('ipv4_secondaries') or []):
+            if entry and entry.get('address') and entry.get('netmask'):
+                nets.append(ipaddress.ip_interface(u'%s/%s' % (entry['address'], entry['netmask'])))
+        for entry in iface.get('ipv6') or []:
+            if entry.get('scope') == 'global' and entry.get('address'):
+                nets.append(ipaddress.ip_interface(u'%s/%s' % (entry['address'], entry.get('prefix', 128))))
+        out[name] = nets
+    return out
+
+
+def interface_for_address(address, facts):
+    """Name of the interface whose subnet contains ``address`` ('' if none)."""
+    ip = _ip(str(address).split('/', 1)[0])
+    for name, nets in interface_networks(facts).items():
+        if ip is not None and any(ip in net.network for net in nets):
+            return name
+    return ''
+
+
+def vip_cidr(text):
+    """'addr/prefix' for a VIP given with or without a prefix (a plain one is /32 or /128)."""
+    vip = parse_vip(text)
+    if vip is None:
+        return ''
+    if '/' in str(text):
+        return vip.with_prefixlen
+    return '%s/%d' % (vip.ip, vip.max_prefixlen)
+
+
+def frontend_port(lbs, cps):
+    return COLOCATED_FRONTEND_PORT if set(lbs) & set(cps) else DEDICATED_FRONTEND_PORT
+
+
+def priorities(lbs, effs):
+    """Explicit keepalived_priority wins; otherwise base - position in the group."""
+    out = {}
+    for index, host in enumerate(lbs):
+        explicit = effs[host].get('keepalived_priority')
+        out[host] = explicit if explicit is not None else int(effs[host][PRIORITY_BASE_VAR]) - index
+    return out
+
+
+# ---------------------------------------------------------------- rules
+
+def _check_groups(settings, groups, problems):
+    for key, what in (('kubeha_lb_group', 'haproxy and keepalived'),
+                      ('kubeha_cp_group', 'kube-apiserver')):
+        name = settings[key]
+        if not groups.get(name):
+            problems.add(None, 'group %r (%s) is missing or empty: add the hosts that run %s '
+                               'to it, or set %s to the group that has them'
+                         % (name, key, what, key))
+
+
+def _check_addresses(hosts, raw, problems):
+    seen = {}
+    for host in hosts:
+        addr = node_address(host, raw[host])
+        given = raw[host].get('kubeha_address')
+        if not addr:
+            problems.add(host, 'no IP address: set kubeha_address to its address on the '
+                               'cluster network (ansible_host %r is not an IP)'
+                         % (raw[host].get('ansible_host') or host))
+        elif _ip(addr) is None:
+            problems.add(host, 'kubeha_address %r is not an IP address (a hostname is not '
+                               'enough: keepalived and haproxy need the address)' % given)
+        elif str(_ip(addr)) in seen:
+            problems.add(host, 'kubeha_address %s is also the address of %s: each host needs '
+                               'its own' % (addr, seen[str(_ip(addr))]))
+        else:
+            seen[str(_ip(addr))] = host
+    return seen
+
+
+def _check_agreement(lbs, effs, problems):
+    """Settings every load balancer must share (set them once, in group_vars)."""
+    for name in ('keepalived_vip', 'keepalived_vrid', 'keepalived_vrrp_version',
+                 'keepalived_advert_int', 'keepalived_unicast', 'keepalived_preempt',
+                 'keepalived_instance_name', 'haproxy_frontend_port', 'haproxy_backend_port'):
+        values = {}
+        for host in lbs:
+            values.setdefault(str(effs[host].get(name)), []).append(host)
+        if len(values) > 1:
+            problems.add(None, 'the load balancers disagree on %s (%s): set it once, in '
+                               'group_vars' % (name, '; '.join('%s on %s' % (v, ', '.join(h))
+                                                               for v, h in values.items())))
+    secrets = set(effs[h].get('keepalived_auth_pass') or '' for h in lbs)
+    if len(secrets) > 1:
+        problems.add(None, 'the load balancers disagree on keepalived_auth_pass (values not '
+                           'shown): set it once, in group_vars or Ansible Vault')
+
+
+def _check_vip(host, eff, addresses, address, problems):
+    text = eff.get('keepalived_vip') or ''
+    if not text:
+        problems.add(host, 'keepalived_vip is not set: give the virtual IP, e.g. '
+                           'keepalived_vip: "192.168.1.100/24"')
+        return None
+    vip = parse_vip(text)
+    if vip is None:
+        problems.add(host, 'keepalived_vip %r is not an IP address: use the '
+                           '192.168.1.100/24 form' % text)
+        return None
+    if str(vip.ip) in addresses:
+        problems.add(host, 'keepalived_vip %s is the address of host %s: choose a free '
+                           'address in the load balancers\' subnet'
+                     % (vip.ip, addresses[str(vip.ip)]))
+    if '/' in str(text) and not eff.get('keepalived_allow_vip_outside_subnet'):
+        net = vip.network
+        if _ip(address) is not None and _ip(address) not in net:
+            problems.add(host, 'keepalived_vip %s is outside this load balancer\'s subnet (%s '
+                               'is not in %s): pick a VIP in the same subnet, or set '
+                               'keepalived_allow_vip_outside_subnet: true if routing makes it '
+                               'reachable' % (text, address, net))
+    return vip
+
+
+def _check_haproxy(host, eff, cps, problems):
+    for name in ('haproxy_frontend_port', 'haproxy_backend_port', 'haproxy_monitor_port'):
+        value = eff.get(name)
+        if value is not None and not 1 <= int(value) <= 65535:
+            problems.add(host, '%s %s is out of range: use 1-65535' % (name, value))
+    front = eff.get('haproxy_frontend_port')
+    if front is not None and host in cps and front == eff.get('haproxy_backend_port'):
+        problems.add(host, 'is a load balancer and a control-plane node, so haproxy cannot '
+                           'bind port %s next to kube-apiserver: set haproxy_frontend_port: '
+                           '%d (the default for this topology) or bind the apiserver elsewhere '
+                           'and set haproxy_backend_port' % (front, COLOCATED_FRONTEND_PORT))
+    if front is not None and front == eff.get('haproxy_monitor_port'):
+        problems.add(host, 'haproxy_monitor_port equals haproxy_frontend_port %s: give the '
+                           'local monitor its own port' % front)
+    for name in HAPROXY_TIMES:
+        value = eff.get(name)
+        if value is not None and haproxy_seconds(value) is None:
+            problems.add(host, '%s %r is not a haproxy time: use a number and a unit, e.g. '
+                               '500ms, 30s, 4h (a bare number is milliseconds)' % (name, value))
+    for name in ('haproxy_check_fall', 'haproxy_check_rise', 'haproxy_maxconn',
+                 'haproxy_observe_error_limit'):
+        value = eff.get(name)
+        if value is not None and int(value) < 1:
+            problems.add(host, '%s %s must be at least 1' % (name, value))
+    if eff.get('haproxy_retries') is not None and int(eff['haproxy_retries']) < 0:
+        problems.add(host, 'haproxy_retries %s must be 0 or more' % eff['haproxy_retries'])
+
+
+def _translate(host, field, problem, problems):
+    """A vrrp_config finding, in the words of the inventory variable that caused it."""
+    variable = FIELD_VARIABLES.get(field) or FIELD_VARIABLES.get(field.split('.')[0]) \
+        or 'keepalived_' + field
+    text = '%s %s' % (variable, problem)
+    fix = FIXES.get(variable, '')
+    if fix and fix not in text:
+        text = '%s; %s' % (text, fix)
+    problems.add(host, text)
+
+
+def _check_vrrp_rules(host, instance, scripts, problems):
+    """The rules the vrrp_config module runs on the host, run here first."""
+    by_name = dict((s['name'], s) for s in scripts)
+    for script in scripts:
+        for field, problem in script_problems(script):
+            variable = SCRIPT_FIELD_VARIABLES.get(field, 'keepalived_track_haproxy')
+            problems.add(host, '%s %s' % (variable, problem))
+    for field, problem in instance_problems(instance, by_name, instance_hosts(instance, [])):
+        if field == 'virtual_ipaddresses' and 'is the address of a host' in problem:
+            continue  # _check_vip names the host that has it
+        _translate(host, field, problem, problems)
+
+
+def _check_reserved(host, eff, problems):
+    vrid = eff.get('keepalived_vrid')
+    if vrid is not None and vrid in (eff.get('keepalived_reserved_vrids') or []):
+        problems.add(host, 'keepalived_vrid %s is already used by another VRRP router on '
+                           'this network (keepalived_reserved_vrids): pick a free VRID' % vrid)
+
+
+def _check_priorities(lbs, prios, problems):
+    seen = {}
+    for host in lbs:
+        prio = prios[host]
+        if prio in seen:
+            problems.add(host, 'keepalived_priority %s is also the priority of %s: give each '
+                               'load balancer its own, or drop keepalived_priority to derive '
+                               'them from inventory order' % (prio, seen[prio]))
+        seen.setdefault(prio, host)
+
+
+def _check_interface(host, eff, vip, address, facts, problems):
+    """With gathered facts: the interface exists, and holds the VIP's subnet and the host's address."""
+    nets = interface_networks(facts)
+    name = eff.get('keepalived_interface') or ''
+    if name:
+        if name not in nets:
+            problems.add(host, 'keepalived_interface %r does not exist on this host (it has %s): '
+                               'set it to one of those, or leave it empty to use the one whose '
+                               'subnet holds the VIP' % (name, ', '.join(sorted(nets)) or 'none'))
+            return name
+    elif vip is not None:
+        name = interface_for_address(str(vip.ip), facts)
+        if not name:
+            problems.add(host, 'no interface has a subnet that contains keepalived_vip %s: '
+                               'set keepalived_interface for this host (e.g. eno1), or pick a '
+                               'VIP in the load balancers\' subnet' % vip.ip)
+            return ''
+    if vip is not None and '/' not in str(eff.get('keepalived_vip')) and \
+            not eff.get('keepalived_allow_vip_outside_subnet') and nets.get(name):
+        if not any(vip.ip in net.network for net in nets[name]):
+            problems.add(host, 'keepalived_vip %s is outside the subnets of %s (%s): pick a VIP '
+                               'there, or set keepalived_allow_vip_outside_subnet: true if '
+                               'routing makes it reachable'
+                         % (vip.ip, name, ', '.join(str(n.network) for n in nets[name])))
+    all_addresses = set(str(n.ip) for ns in nets.values() for n in ns)
+    if _ip(address) is not None and all_addresses and str(_ip(address)) not in all_addresses:
+        problems.add(host, 'kubeha_address %s is not an address of this host (it has %s): '
+                           'keepalived sends its adverts from it; set kubeha_address to one of '
+                           'them' % (address, ', '.join(sorted(all_addresses))))
+    return name
+
+
+# --------------------------------------------------------------- build
+
+def _scripts(eff, weight):
+    if not eff.get('keepalived_track_haproxy'):
+        return []
+    common = dict(interval=float(eff['keepalived_track_interval']),
+                  timeout=float(eff['keepalived_track_timeout']),
+                  fall=int(eff['keepalived_track_fall']), rise=int(eff['keepalived_track_rise']))
+    # chk_haproxy: haproxy can serve (monitor URI 200: an apiserver UP); failing
+    #   lowers the priority, so with no apiserver UP anywhere the VIP stays put.
+    # chk_haproxy_alive: haproxy answers at all; failing is FAULT (priority-0
+    #   advert), so the peer takes over after its skew time.
+    scripts = [dict(common, name='chk_haproxy', script=LIBEXEC + '/check-haproxy', weight=weight)]
+    if eff.get('keepalived_track_haproxy_alive'):
+        scripts.append(dict(common, name='chk_haproxy_alive',
+                            script=LIBEXEC + '/check-haproxy alive', weight=0))
+    return scripts
+
+
+def _monitor_url(eff):
+    return 'http://%s:%s%s' % (eff['haproxy_monitor_address'], eff['haproxy_monitor_port'],
+                               eff['haproxy_monitor_uri'])
+
+
+def _haproxy(eff, servers, front, os_family):
+    out = dict((name[len('haproxy_'):], value) for name, value in eff.items()
+               if name.startswith('haproxy_'))
+    port = int(eff.get('haproxy_backend_port') or 6443)
+    servers = [dict(name=s['name'], address=s['address'], port=int(s.get('port') or port))
+               for s in (eff.get('haproxy_backend_servers') or servers)]
+    out.update(frontend_port=front, backend_servers=servers, backend=HAPROXY_BACKEND_NAME,
+               socket=(OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket'],
+               monitor_url=_monitor_url(eff))
+    return out
+
+
+def build(raw, groups, settings, defaults, specs, facts=None, extra_known=()):
+    """The plan for every load balancer and the endpoint, with every problem.
+
+    raw       {host: {variable: value}} as the inventory gives them
+    groups    {group: [host, ...]}
+    settings  kubeha_lb_group, kubeha_cp_group, kubeha_client_group,
+              kubeha_strict_variables (the play's values)
+    defaults  {variable: value} the roles' defaults files
+    specs     {variable: argument spec} every role's argument spec
+    facts     {host: ansible_facts} when gathered (interfaces are then checked)
+    """
+    problems, warnings = Problems(), Problems()
+    _check_groups(settings, groups, problems)
+    lbs = list(groups.get(settings['kubeha_lb_group']) or [])
+    cps = list(groups.get(settings['kubeha_cp_group']) or [])
+    clients = list(groups.get(settings['kubeha_client_group']) or [])
+    everyone = lbs + [h for h in cps + clients if h not in lbs]
+    for host in everyone:
+        raw.setdefault(host, {})
+
+    known = known_variables(specs, extra_known)
+    for host in everyone:
+        for name, suggestion in unknown_variables(raw[host], known):
+            if name in RENAMED:
+                text = '%s was renamed to %s: use %s' % (name, suggestion, suggestion)
+            elif suggestion:
+                text = '%s is not a variable of kubeha.control_plane (did you mean %s?)' % (
+                    name, suggestion)
+            else:
+                text = '%s is not a variable of kubeha.control_plane' % name
+            (problems if settings.get('kubeha_strict_variables') else warnings).add(host, text)
+
+    effs = dict((h, effective(raw[h], defaults, specs, h, problems)) for h in everyone)
+    addresses = _check_addresses(everyone, raw, problems)
+    front_default = frontend_port(lbs, cps)
+    prios = priorities(lbs, effs) if lbs else {}
+    _check_priorities(lbs, prios, problems)
+    if lbs:
+        _check_agreement(lbs, effs, problems)
+    for host in effs:
+        if effs[host].get('haproxy_frontend_port') is None:
+            effs[host]['haproxy_frontend_port'] = front_default
+
+    servers = [dict(name=h, address=node_address(h, raw[h])) for h in cps]
+    top = max(prios.values()) if prios else None
+    plan_hosts = {}
+    for host in lbs:
+        eff = effs[host]
+        address = node_address(host, raw[host])
+        _check_haproxy(host, eff, cps, problems)
+        _check_reserved(host, eff, problems)
+        vip = _check_vip(host, eff, addresses, address, problems)
+        host_facts = (facts or {}).get(host)
+        interface = eff.get('keepalived_interface') or ''
+        if host_facts:
+            interface = _check_interface(host, eff, vip, address, host_facts, problems)
+        preempt = bool(eff.get('keepalived_preempt'))
+        first = prios[host] == top
+        weight = int(eff['keepalived_track_weight']) if preempt else 0
+        scripts = _scripts(eff, weight)
+        peers = [h for h in lbs if h != host]
+        if eff['keepalived_unicast'] and not peers:
+            problems.add(host, 'keepalived_unicast is true but this is the only load balancer: '
+                               'unicast VRRP needs a peer; add another load balancer to %s, or '
+                               'set keepalived_unicast: false' % settings['kubeha_lb_group'])
+        instance = dict(
+            name=eff['keepalived_instance_name'],
+            interface=interface or 'unresolved0',
+            virtual_router_id=eff.get('keepalived_vrid'),
+            priority=prios[host],
+            state='MASTER' if (preempt and first) else 'BACKUP',
+            advert_int=float(eff['keepalived_advert_int']),
+            version=int(eff['keepalived_vrrp_version']),
+            virtual_ipaddresses=[vip_cidr(eff.get('keepalived_vip'))] if vip is not None else [],
+            unicast_src_ip=address if eff['keepalived_unicast'] and peers else None,
+            unicast_peers=[node_address(p, raw[p]) for p in peers] if eff['keepalived_unicast'] else [],
+            peer_priorities=[prios[p] for p in peers],
+            track_scripts=[dict(name=s['name']) for s in scripts],
+            nopreempt=not preempt,
+            preempt_delay=(int(eff['keepalived_preempt_delay'])
+                           if (not preempt or not first) and eff.get('keepalived_preempt_delay')
+                           else None),
+            garp_master_refresh=int(eff.get('keepalived_garp_master_refresh') or 0),
+            notify=LIBEXEC + '/vrrp-notify',
+        )
+        if instance['version'] == 2:
+            secret = eff.get('keepalived_auth_pass') or ''
+            if not secret:
+                problems.add(host, 'keepalived_auth_pass is not set: give a 1-8 character '
+                                   'secret (keep it in Ansible Vault); VRRPv2 needs it')
+            else:
+                instance['authentication'] = dict(auth_type='PASS', auth_pass=secret)
+        if vip is not None:
+            _check_vrrp_rules(host, instance, scripts, problems)
+        instance.pop('authentication', None)  # the plan holds no secret
+        if not interface:
+            instance['interface'] = ''
+        advert = float(eff['keepalived_advert_int'])
+        restart_delay = eff.get('keepalived_restart_delay')
+        if restart_delay is None:
+            restart_delay = int(math.ceil(3 * advert + 1.5))
+        os_family = (host_facts or {}).get('os_family') or 'Debian'
+        plan_hosts[host] = dict(
+            address=address,
+            router_id=eff.get('keepalived_router_id') or host.split('.')[0],
+            priority=prios[host],
+            vrrp=dict(
+                instance=instance,
+                scripts=scripts,
+                vrrp_version=int(eff['keepalived_vrrp_version']),
+                track_url=eff.get('keepalived_track_url') or _monitor_url(eff),
+                track_timeout=float(eff.get('keepalived_track_timeout') or 1),
+                restart_on_failure=bool(eff['keepalived_restart_on_failure']),
+                restart_delay=int(restart_delay),
+                profile=eff['keepalived_profile'],
+                libexec=LIBEXEC,
+            ),
+            haproxy=_haproxy(eff, servers, eff['haproxy_frontend_port'], os_family),
+        )
+
+    endpoint = _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts)
+    return dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
+                endpoint=endpoint)
+
+
+def _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts):
+    first = effs[lbs[0]] if lbs else {}
+    vip = parse_vip(first.get('keepalived_vip') or '') if lbs else None
+    port = first.get('haproxy_frontend_port') if lbs else None
+    address = str(vip.ip) if vip is not None else ''
+    host_port = ('[%s]:%s' if ':' in address else '%s:%s') % (address, port)
+    preempt = bool(first.get('keepalived_preempt', True))
+    expected = max(prios, key=lambda h: (prios[h], -lbs.index(h))) if (prios and preempt) else ''
+    by_priority = sorted(lbs, key=lambda h: (-prios[h], lbs.index(h)))
+    return dict(
+        vip=address,
+        vip_cidr=vip_cidr(first.get('keepalived_vip') or '') if lbs else '',
+        port=port,
+        address=host_port,
+        url='https://%s' % host_port,
+        load_balancers=lbs,
+        control_plane=cps,
+        clients=clients,
+        probe_host=(clients + lbs + [''])[0],
+        addresses=dict((h, node_address(h, raw[h])) for h in lbs + cps + clients),
+        priorities=prios,
+        by_priority=by_priority,
+        preempt=preempt,
+        expected_holder=expected,
+        instance=first.get('keepalived_instance_name', 'VI_1'),
+        state_dir=first.get('keepalived_state_dir', '/run/keepalived-kubeha'),
+        backend=HAPROXY_BACKEND_NAME,
+        backend_port=int(first.get('haproxy_backend_port') or 6443) if lbs else 6443,
+        monitor_url=_monitor_url(first) if lbs else '',
+        profile=first.get('keepalived_profile', 'default') if lbs else 'default',
+        haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
+        takeover_bound_s=(4 * float(first['keepalived_advert_int'])) if lbs else None,
+        kubeadm=dict(control_plane_endpoint=host_port, cert_sans=[address] if address else []),
+    )

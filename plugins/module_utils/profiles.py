@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The profile table and the per-OS paths: the one home of both.
+
+A profile (kubeha_profile, or haproxy_profile / keepalived_profile for one
+role) gives the defaults of the variables named in it; a variable set in the
+inventory still wins.  The roles' defaults files leave these variables out,
+their argument specs say "from the profile", and a unit test keeps the docs,
+the templates and the bench bounds in step with this table.
+
+    default  the guide's timings with its flaws fixed: VRRPv2 unicast, adverts
+             every 1 s (takeover after a crash < 4 s), https /readyz checks
+    fast     sub-second takeover: VRRPv3 adverts every 0.1 s, quicker checks;
+             VRRPv3 has no authentication
+    guide    the guide's configuration verbatim, for baselines only
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+PROFILE_NAMES = ('default', 'fast', 'guide')
+
+PROFILES = {
+    'default': {
+        'keepalived_vrrp_version': 2,
+        'keepalived_advert_int': 1.0,
+        'keepalived_unicast': True,
+        'keepalived_track_haproxy': True,
+        'keepalived_track_interval': 1.0,
+        'keepalived_track_timeout': 1.0,
+        'keepalived_track_fall': 2,
+        'keepalived_track_rise': 2,
+        'keepalived_restart_on_failure': True,
+        'haproxy_template': 'haproxy.cfg.j2',
+        'haproxy_health_check': 'https',
+        'haproxy_check_inter': '2s',
+        'haproxy_check_fastinter': '1s',
+        'haproxy_check_downinter': '2s',
+        'haproxy_check_fall': 3,
+        'haproxy_check_rise': 2,
+        'haproxy_check_timeout': '2s',
+        'haproxy_shutdown_sessions_on_down': False,
+        'haproxy_observe_on_error': 'mark-down',
+        'haproxy_timeout_connect': '1s',
+        'haproxy_timeout_client': '4h',
+        'haproxy_timeout_server': '4h',
+        'haproxy_maxconn': 20000,
+    },
+    'fast': {
+        'keepalived_vrrp_version': 3,
+        'keepalived_advert_int': 0.1,
+        'keepalived_unicast': True,
+        'keepalived_track_haproxy': True,
+        'keepalived_track_interval': 1.0,
+        'keepalived_track_timeout': 1.0,
+        'keepalived_track_fall': 1,
+        'keepalived_track_rise': 2,
+        'keepalived_restart_on_failure': True,
+        'haproxy_template': 'haproxy.cfg.j2',
+        'haproxy_health_check': 'https',
+        'haproxy_check_inter': '1s',
+        'haproxy_check_fastinter': '250ms',
+        'haproxy_check_downinter': '500ms',
+        'haproxy_check_fall': 2,
+        'haproxy_check_rise': 2,
+        'haproxy_check_timeout': '500ms',
+        'haproxy_shutdown_sessions_on_down': False,
+        'haproxy_observe_on_error': 'mark-down',
+        'haproxy_timeout_connect': '500ms',
+        'haproxy_timeout_client': '4h',
+        'haproxy_timeout_server': '4h',
+        'haproxy_maxconn': 20000,
+    },
+    # Only what the guide's files say; every value here is rendered by
+    # haproxy-guide.cfg.j2 or keepalived's config (a unit test checks it).
+    'guide': {
+        'keepalived_vrrp_version': 2,
+        'keepalived_advert_int': 1.0,
+        'keepalived_unicast': False,
+        'keepalived_track_haproxy': False,
+        'keepalived_restart_on_failure': False,
+        'haproxy_template': 'haproxy-guide.cfg.j2',
+        'haproxy_health_check': 'tcp',
+        'haproxy_check_inter': '2s',
+        'haproxy_check_fall': 3,
+        'haproxy_check_rise': 2,
+        'haproxy_check_timeout': '5s',
+        'haproxy_timeout_connect': '5s',
+        'haproxy_timeout_client': '30s',
+        'haproxy_timeout_server': '30s',
+        'haproxy_maxconn': 2000,
+    },
+}
+
+# Every variable a profile may set (the keys of the default profile).
+PROFILE_VARIABLES = tuple(sorted(PROFILES['default']))
+
+# Paths that differ by OS family (ansible_facts.os_family); Debian otherwise.
+OS_PATHS = {
+    'Debian': {'haproxy_socket': '/run/haproxy/admin.sock'},
+    'RedHat': {'haproxy_socket': '/var/lib/haproxy/stats'},
+}
+
+# The frontend port: kubeadm's HA guide puts haproxy on 8443 when it shares a
+# host with an apiserver (which holds 6443), else 6443.
+DEDICATED_FRONTEND_PORT = 6443
+COLOCATED_FRONTEND_PORT = 8443
+HAPROXY_BACKEND_NAME = 'kube-apiservers'
+
+_DURATION = re.compile(r'^(\d+)(us|ms|s|m|h|d)?$')
+_UNIT_S = {'us': 1e-6, 'ms': 1e-3, 's': 1.0, 'm': 60.0, 'h': 3600.0, 'd': 86400.0}
+
+
+def profile_value(profile, variable):
+    """The profile's default for ``variable`` (the default profile's if it says nothing)."""
+    table = PROFILES.get(profile) or PROFILES['default']
+    if variable in table:
+        return table[variable]
+    return PROFILES['default'][variable]
+
+
+def haproxy_seconds(text):
+    """Seconds in a haproxy time ("500ms", "2s", "4h"; a bare number is ms), or None."""
+    match = _DURATION.match(str(text).strip())
+    if not match:
+        return None
+    return int(match.group(1)) * _UNIT_S[match.group(2) or 'ms']
+
+
+def unready_bound_s(profile):
+    """Longest time haproxy may still route to an apiserver after /readyz turns 500.
+
+    The check that first sees it starts up to ``inter`` later and takes up to
+    ``timeout``; then ``fall - 1`` more checks at ``fastinter``.  None for a
+    tcp check, which never sees readiness.
+    """
+    if profile_value(profile, 'haproxy_health_check') != 'https':
+        return None
+    inter = haproxy_seconds(profile_value(profile, 'haproxy_check_inter'))
+    fastinter = haproxy_seconds(profile_value(profile, 'haproxy_check_fastinter'))
+    timeout = haproxy_seconds(profile_value(profile, 'haproxy_check_timeout'))
+    fall = int(profile_value(profile, 'haproxy_check_fall'))
+    return inter + (fall - 1) * fastinter + timeout
+
+
+def takeover_bound_s(profile):
+    """A backup's master-down interval: 3 missed adverts plus its skew (< 1 advert)."""
+    advert = float(profile_value(profile, 'keepalived_advert_int'))
+    return 3 * advert + advert

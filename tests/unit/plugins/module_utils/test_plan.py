@@ -1,0 +1,241 @@
+"""The plan: derived values and every rule, with the roles' real defaults and specs."""
+import copy
+
+import pytest
+
+from ansible_collections.kubeha.control_plane.plugins.filter.plan import role_defaults, role_specs
+from ansible_collections.kubeha.control_plane.plugins.module_utils import plan as P
+
+SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plane',
+            'kubeha_client_group': 'clients', 'kubeha_strict_variables': False}
+ADDRESSES = {'lb1': '192.168.1.9', 'lb2': '192.168.1.10',
+             'cp1': '192.168.1.1', 'cp3': '192.168.1.3', 'cp5': '192.168.1.5'}
+
+
+def facts(host, name='eno1', extra=()):
+    """Gathered network facts of a host with its address on ``name``."""
+    out = {'interfaces': ['lo', name] + list(extra), 'os_family': 'Debian',
+           'lo': {'ipv4': {'address': '127.0.0.1', 'netmask': '255.0.0.0'}},
+           name: {'ipv4': {'address': ADDRESSES[host], 'netmask': '255.255.255.0'}}}
+    for other in extra:
+        out[other] = {'ipv4': {'address': '10.0.0.5', 'netmask': '255.255.0.0'}}
+    return out
+
+
+def build(group_vars=None, host_vars=None, groups=None, with_facts=False, settings=None, **kw):
+    """The guide's topology: two load balancers, three control planes."""
+    groups = groups or {'loadbalancers': ['lb1', 'lb2'], 'control_plane': ['cp1', 'cp3', 'cp5']}
+    base = {'keepalived_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'secret1'}
+    base.update(group_vars or {})
+    raw = {}
+    for group in groups.values():
+        for host in group:
+            raw[host] = dict(base, kubeha_address=ADDRESSES.get(host, host))
+    for host, values in (host_vars or {}).items():
+        raw.setdefault(host, dict(base)).update(values)
+    fax = dict((h, facts(h)) for h in groups['loadbalancers']) if with_facts else None
+    if isinstance(with_facts, dict):
+        fax.update(with_facts)
+    return P.build(raw, copy.deepcopy(groups), dict(SETTINGS, **(settings or {})),
+                   role_defaults(), role_specs(), facts=fax, **kw)
+
+
+def test_guide_topology_is_clean_and_planned():
+    plan = build(with_facts=True)
+    assert plan['errors'] == [] and plan['warnings'] == []
+    ep = plan['endpoint']
+    assert ep['vip'] == '192.168.1.100' and ep['vip_cidr'] == '192.168.1.100/24'
+    assert ep['port'] == 6443 and ep['url'] == 'https://192.168.1.100:6443'
+    assert ep['expected_holder'] == 'lb1' and ep['by_priority'] == ['lb1', 'lb2']
+    assert ep['kubeadm'] == {'control_plane_endpoint': '192.168.1.100:6443',
+                             'cert_sans': ['192.168.1.100']}
+    lb1, lb2 = plan['hosts']['lb1'], plan['hosts']['lb2']
+    inst = lb1['vrrp']['instance']
+    assert (inst['interface'], inst['priority'], inst['state']) == ('eno1', 101, 'MASTER')
+    assert lb2['vrrp']['instance']['state'] == 'BACKUP'
+    assert inst['unicast_src_ip'] == '192.168.1.9' and inst['unicast_peers'] == ['192.168.1.10']
+    assert [s['address'] for s in lb1['haproxy']['backend_servers']] == [
+        '192.168.1.1', '192.168.1.3', '192.168.1.5']
+    assert lb1['haproxy']['socket'] == '/run/haproxy/admin.sock'
+    assert lb1['haproxy']['monitor_url'] == 'http://127.0.0.1:8404/kubeha/ready'
+
+
+def test_the_plan_holds_no_secret():
+    assert 'secret1' not in repr(build(with_facts=True))
+
+
+@pytest.mark.parametrize('group_vars, host_vars, groups, message', [
+    ({'keepalived_vip': '192.168.1.1/24'}, None, None,
+     'lb1, lb2: keepalived_vip 192.168.1.1 is the address of host cp1'),
+    ({'keepalived_vip': '192.168.1.9/24'}, None, None,
+     'keepalived_vip 192.168.1.9 is the address of host lb1'),
+    ({'keepalived_vip': '192.168.1.300/24'}, None, None,
+     "keepalived_vip '192.168.1.300/24' is not an IP address"),
+    ({'keepalived_vip': ''}, None, None, 'lb1, lb2: keepalived_vip is not set'),
+    ({'keepalived_vip': '192.168.2.100/24'}, None, None,
+     "keepalived_vip 192.168.2.100/24 is outside this load balancer's subnet"),
+    ({'keepalived_vip': 'fd00::100/64'}, None, None,
+     'keepalived_vrrp_version 2: the IPv6 VIP fd00::100/64 needs VRRP version 3'),
+    ({'keepalived_auth_pass': 'ninechars'}, None, None,
+     'keepalived_auth_pass has 9 characters: use 1-8'),
+    ({'keepalived_auth_pass': 'a b'}, None, None,
+     'keepalived_auth_pass must be printable ASCII without spaces'),
+    ({'keepalived_auth_pass': ''}, None, None, 'keepalived_auth_pass is not set'),
+    ({'keepalived_vrid': 0}, None, None, 'keepalived_vrid 0 is out of range: use 1-255'),
+    ({'keepalived_vrid': 256}, None, None, 'keepalived_vrid 256 is out of range'),
+    ({'keepalived_reserved_vrids': [51]}, None, None,
+     'keepalived_vrid 51 is already used by another VRRP router'),
+    ({}, {'lb1': {'keepalived_priority': 255}}, None,
+     'lb1: keepalived_priority 255 is out of range: use 1-254'),
+    ({}, {'lb2': {'keepalived_priority': 101}}, None,
+     'lb2: keepalived_priority 101 is also the priority of lb1'),
+    ({'haproxy_frontend_port': 70000}, None, None,
+     'haproxy_frontend_port 70000 is out of range: use 1-65535'),
+    ({'haproxy_backend_port': 'abc'}, None, None,
+     "haproxy_backend_port 'abc' is not a whole number; e.g. haproxy_backend_port: 6443"),
+    ({'keepalived_advert_int': 0.5}, None, None,
+     'keepalived_advert_int 0.5: VRRPv2 needs whole seconds >= 1'),
+    ({'keepalived_interface': 'eth 0'}, None, None,
+     "keepalived_interface 'eth 0' is not a valid interface name"),
+    ({'keepalived_interface': 'a' * 16}, None, None,
+     "keepalived_interface '%s' is not a valid interface name" % ('a' * 16)),
+    ({'haproxy_health_check': 'http2'}, None, None,
+     "haproxy_health_check 'http2' is not one of 'https', 'tcp'"),
+    ({'keepalived_unicast': 'maybe'}, None, None,
+     "keepalived_unicast 'maybe' is not true or false"),
+    ({'haproxy_timeout_client': 'forever'}, None, None,
+     "haproxy_timeout_client 'forever' is not a haproxy time"),
+    ({}, None, {'loadbalancers': ['lb1', 'lb2'], 'control_plane': []},
+     "group 'control_plane' (kubeha_cp_group) is missing or empty"),
+    ({}, None, {'loadbalancers': ['lb1'], 'control_plane': ['cp1']},
+     'lb1: keepalived_unicast is true but this is the only load balancer'),
+    ({'haproxy_frontend_port': 6443}, None,
+     {'loadbalancers': ['lb1', 'lb2'], 'control_plane': ['lb1', 'lb2']},
+     'is a load balancer and a control-plane node, so haproxy cannot bind port 6443'),
+    ({'kubeha_profile': 'Fast'}, None, None,
+     "kubeha_profile 'Fast' is not one of 'default', 'fast', 'guide' (did you mean 'fast'?)"),
+    ({}, {'cp3': {'kubeha_address': 'cp3.example'}}, None,
+     "cp3: kubeha_address 'cp3.example' is not an IP address"),
+    ({}, {'cp3': {'kubeha_address': '', 'ansible_host': 'cp3.example'}}, None,
+     "cp3: no IP address: set kubeha_address"),
+    ({}, {'cp3': {'kubeha_address': '192.168.1.1'}}, None,
+     'cp3: kubeha_address 192.168.1.1 is also the address of cp1'),
+    ({}, {'lb2': {'keepalived_vrid': 52}}, None,
+     'the load balancers disagree on keepalived_vrid'),
+    ({}, {'lb2': {'keepalived_auth_pass': 'other'}}, None,
+     'the load balancers disagree on keepalived_auth_pass (values not shown)'),
+    ({'keepalived_track_interval': 0.5}, None, None,
+     'keepalived_track_interval 0.5: keepalived before 2.3 reads whole seconds only'),
+    ({'keepalived_track_weight': -1}, None, None,
+     "keepalived_track_weight weight -1 of 'chk_haproxy': when it fails, priority 101 drops only to 100"),
+])
+def test_each_problem_is_named(group_vars, host_vars, groups, message):
+    errors = build(group_vars, host_vars, groups)['errors']
+    assert any(message in e for e in errors), errors
+
+
+@pytest.mark.parametrize('group_vars, extra_facts, message', [
+    ({'keepalived_interface': 'eno9'}, None,
+     "lb1, lb2: keepalived_interface 'eno9' does not exist on this host (it has eno1, lo)"),
+    ({'keepalived_vip': '192.168.2.100', 'keepalived_interface': 'eno1'}, None,
+     'keepalived_vip 192.168.2.100 is outside the subnets of eno1 (192.168.1.0/24)'),
+    ({'keepalived_vip': '172.16.0.1'}, None,
+     'no interface has a subnet that contains keepalived_vip 172.16.0.1'),
+    ({}, {'lb2': {'interfaces': ['eno1'], 'eno1': {'ipv4': {'address': '192.168.1.77',
+                                                             'netmask': '255.255.255.0'}}}},
+     'lb2: kubeha_address 192.168.1.10 is not an address of this host'),
+])
+def test_problems_found_with_gathered_facts(group_vars, extra_facts, message):
+    errors = build(group_vars, with_facts=extra_facts or True)['errors']
+    assert any(message in e for e in errors), errors
+
+
+def test_a_plain_vip_is_judged_by_the_interface_it_lands_on():
+    plan = build({'keepalived_vip': '192.168.1.100'}, with_facts=True)
+    assert plan['errors'] == []
+    assert plan['hosts']['lb1']['vrrp']['instance']['virtual_ipaddresses'] == ['192.168.1.100/32']
+
+
+def test_the_interface_is_the_one_whose_subnet_holds_the_vip():
+    plan = build(with_facts={'lb1': facts('lb1', 'ens3', extra=['ens4'])})
+    assert plan['errors'] == []
+    assert plan['hosts']['lb1']['vrrp']['instance']['interface'] == 'ens3'
+
+
+def test_vip_outside_subnet_can_be_allowed():
+    plan = build({'keepalived_vip': '10.0.0.1/24', 'keepalived_allow_vip_outside_subnet': True})
+    assert plan['errors'] == []
+
+
+def test_every_problem_at_once():
+    errors = build({'keepalived_auth_pass': 'x' * 12, 'keepalived_vrid': 0,
+                    'haproxy_timeout_client': 'forever'})['errors']
+    assert len(errors) >= 3
+
+
+def test_misspelt_variable_is_a_warning_or_an_error():
+    plan = build({'keepalived_prority': 90})
+    assert plan['errors'] == []
+    assert plan['warnings'] == ['lb1, lb2, cp1, cp3, cp5: keepalived_prority is not a variable of '
+                                'kubeha.control_plane (did you mean keepalived_priority?)']
+    strict = build({'keepalived_prority': 90}, settings={'kubeha_strict_variables': True})
+    assert any('did you mean keepalived_priority?' in e for e in strict['errors'])
+
+
+def test_renamed_group_variable_names_its_successor():
+    plan = build({'haproxy_lb_group': 'lbs'})
+    assert any('haproxy_lb_group was renamed to kubeha_lb_group' in w for w in plan['warnings'])
+
+
+def test_other_group_names():
+    groups = {'lbs': ['lb1', 'lb2'], 'apiservers': ['cp1', 'cp3', 'cp5']}
+    plan = build(groups=groups, settings={'kubeha_lb_group': 'lbs',
+                                          'kubeha_cp_group': 'apiservers'})
+    assert plan['errors'] == []
+    assert plan['endpoint']['load_balancers'] == ['lb1', 'lb2']
+    assert plan['endpoint']['control_plane'] == ['cp1', 'cp3', 'cp5']
+
+
+def test_colocated_defaults_to_8443():
+    groups = {'loadbalancers': ['lb1', 'lb2'], 'control_plane': ['lb1', 'lb2']}
+    plan = build(groups=groups)
+    assert plan['errors'] == []
+    assert plan['endpoint']['port'] == 8443
+
+
+@pytest.mark.parametrize('profile, version, advert, check', [
+    ('default', 2, 1.0, '2s'), ('fast', 3, 0.1, '1s'), ('guide', 2, 1.0, '2s')])
+def test_profiles_set_defaults_and_a_variable_still_wins(profile, version, advert, check):
+    plan = build({'kubeha_profile': profile})
+    lb1 = plan['hosts']['lb1']
+    assert plan['errors'] == []
+    assert lb1['vrrp']['instance']['version'] == version
+    assert lb1['vrrp']['instance']['advert_int'] == advert
+    assert lb1['haproxy']['check_inter'] == check
+    assert build({'kubeha_profile': profile, 'haproxy_check_inter': '7s'})[
+        'hosts']['lb1']['haproxy']['check_inter'] == '7s'
+
+
+def test_priorities_follow_inventory_order_unless_explicit():
+    plan = build({}, {'lb2': {'keepalived_priority': 150}})
+    assert plan['endpoint']['priorities'] == {'lb1': 101, 'lb2': 150}
+    assert plan['endpoint']['expected_holder'] == 'lb2'
+
+
+def test_nopreempt_has_no_expected_holder_and_every_node_is_backup():
+    plan = build({'keepalived_preempt': False})
+    assert plan['endpoint']['expected_holder'] == ''
+    assert {h['vrrp']['instance']['state'] for h in plan['hosts'].values()} == {'BACKUP'}
+    assert {h['vrrp']['scripts'][0]['weight'] for h in plan['hosts'].values()} == {0}
+
+
+def test_node_address_prefers_kubeha_address():
+    assert P.node_address('x', {'kubeha_address': '10.1.1.1', 'ansible_host': '10.2.2.2'}) == '10.1.1.1'
+    assert P.node_address('y', {'ansible_host': '10.2.2.3'}) == '10.2.2.3'
+    assert P.node_address('z', {'ansible_host': 'z.example'}) == ''
+
+
+@pytest.mark.parametrize('address, expected', [
+    ('192.168.1.100', 'eno1'), ('192.168.1.100/24', 'eno1'), ('10.0.200.1', 'ens4'), ('172.16.0.1', '')])
+def test_interface_for_address(address, expected):
+    assert P.interface_for_address(address, facts('lb1', 'eno1', extra=['ens4'])) == expected
