@@ -117,7 +117,7 @@ def refused(result, message):
     ({'no_cps': True}, "group 'control_plane' (kubeha_cp_group) is missing or empty"),
     ({'single_lb': True}, 'nolab-lb1: keepalived_unicast is true but this is the only load balancer'),
     ({'group_vars': {'haproxy_frontend_port': 6443}, 'colocated': True},
-     'nolab-lb1: is a load balancer and a control-plane node, so haproxy cannot bind port 6443'),
+     'nolab-lb1, nolab-lb2: is a load balancer and a control-plane node, so haproxy cannot bind port 6443'),
     ({'group_vars': {'kubeha_profile': 'Fast'}},
      "kubeha_profile 'Fast' is not one of 'default', 'fast', 'guide' (did you mean 'fast'?)"),
     ({'host_vars': {'nolab-cp2': {'kubeha_address': 'cp2.example'}}},
