@@ -8,11 +8,19 @@ client-visible outage: from the start of the first failed request at or after
 the fault to the start of the first success after which every request succeeds.
 """
 import math
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                '.build', 'collections'))
+from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (  # noqa: E402
+    PROFILE_NAMES, unready_bound_s,
+)
 
 # When an unready apiserver must be out of rotation, seconds after it turned
-# unready: the readyz check's inter + fall x fastinter + timeout (the guide's
-# TCP check never takes it out).
-UNREADY_BOUND_S = {'guide': None, 'default': 2.0 + 2 * 1.0 + 2.0, 'fast': 1.0 + 1 * 0.25 + 0.5}
+# unready, from the profile table (profiles.unready_bound_s; the guide's TCP
+# check never takes it out).
+UNREADY_BOUND_S = dict((name, unready_bound_s(name)) for name in PROFILE_NAMES)
 
 
 def percentile(values, q):

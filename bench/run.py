@@ -18,15 +18,24 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analysis import UNREADY_BOUND_S, settled, stream_breaks, summarize  # noqa: E402
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VIP, PORT = '10.213.0.100', 6443
-LBS, CPS, CLIENT = ['lb1', 'lb2'], ['cp1', 'cp2', 'cp3'], 'client'
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'lab'))
+from analysis import UNREADY_BOUND_S, settled, stream_breaks, summarize  # noqa: E402
+from topology import inventory_plan  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import parse_show_stat  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import parse_state_file  # noqa: E402
+
+# The lab as inventory/lab describes it, through the plan: nothing here repeats it.
+PLAN = inventory_plan()
+EP = PLAN['endpoint']
+VIP, PORT = EP['vip'], EP['port']
+LBS, CPS, CLIENT = EP['load_balancers'], EP['control_plane'], EP['probe_host']
+SOCKET = PLAN['hosts'][LBS[0]]['haproxy']['socket']
+STATE_FILE = '%s/%s.state' % (EP['state_dir'], EP['instance'])
 PROBE = '/usr/local/bin/kubeha-probe'
 OUT, STOP = '/tmp/bench.jsonl', '/tmp/bench.stop'
-VICTIM_CP = 'cp1'
+VICTIM_CP = CPS[0]
 # default last: its converge from bare containers starts it, and the lab is
 # left as the inventory describes it with no extra run at the end.
 PROFILES = ['guide', 'fast', 'default']
@@ -94,10 +103,20 @@ def wait(predicate, timeout, interval=0.2):
 # in parallel, from the client (each prints the answering node and the status).
 LB_STATE = ('ip -o addr show to %s | grep -q . && echo HOLDER; '
             'python3 -c "import socket;s=socket.socket(socket.AF_UNIX);'
-            's.connect(\'/run/haproxy/admin.sock\');s.sendall(b\'show stat\\n\');'
-            'print(s.makefile().read())" 2>/dev/null' % VIP)
+            's.connect(\'%s\');s.sendall(b\'show stat\\n\');'
+            'print(s.makefile().read())" 2>/dev/null' % (VIP, SOCKET))
 THROUGH_VIP = ('for i in $(seq 12); do curl -sk --max-time 2 -o /dev/null '
                '-w "%%header{x-kubeha-node} %%{http_code}\\n" https://%s:%d/healthz & done; wait' % (VIP, PORT))
+
+
+def backend_states(out):
+    """{apiserver: status} from LB_STATE's output (empty without a stats socket)."""
+    text = out.split('\n', 1)[1] if out.startswith('HOLDER') else out
+    try:
+        rows = parse_show_stat(text.strip('\n'), EP['backend'])
+    except ValueError:
+        return {}
+    return {row['name']: row['status'] for row in rows if row['name'] in CPS}
 
 
 def lab_state():
@@ -106,9 +125,7 @@ def lab_state():
         via_vip = pool.submit(dexec, CLIENT, THROUGH_VIP, check=False)
         lbs = dict(zip(LBS, pool.map(lambda lb: dexec(lb, LB_STATE, check=False), LBS)))
         answers = via_vip.result()
-    servers = {lb: {row[1]: row[17] for row in (line.split(',') for line in out.splitlines())
-                    if row[0] == 'kube-apiservers' and len(row) > 17 and row[1] in CPS}
-               for lb, out in lbs.items()}
+    servers = {lb: backend_states(out) for lb, out in lbs.items()}
     return ([lb for lb, out in lbs.items() if out.startswith('HOLDER')], servers,
             [tuple(line.split()) for line in answers.splitlines() if line.strip()])
 
@@ -131,8 +148,8 @@ def steady(profile, expect_holder=None):
 
 def vrrp_state(lb):
     """(STATE, epoch of the transition) from keepalived's notify-script state file, or None."""
-    text = dexec(lb, 'cat /run/keepalived-kubeha/VI_1.state 2>/dev/null', check=False).split()
-    return (text[0], float(text[2])) if len(text) > 2 else None
+    state = parse_state_file(dexec(lb, 'cat %s 2>/dev/null' % STATE_FILE, check=False))
+    return (state['state'], state['since']) if state and state['since'] is not None else None
 
 
 def peer_of(lb):

@@ -1,28 +1,34 @@
-"""Shared testinfra helpers for every scenario. The scenario's molecule.yml sets
-KUBEHA_SCENARIO; TOPOLOGY says what that scenario built."""
+"""Shared testinfra helpers for every scenario. T says what the scenario built,
+read from its inventory through the plan (lab/topology.py)."""
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
 import testinfra
 
-TOPOLOGIES = {
-    'default': dict(lbs=['lb1', 'lb2'], cps=['cp1', 'cp2', 'cp3'], client='client',
-                    vip='10.213.0.100', port=6443, preempt=True, unicast=True,
-                    priorities={'lb1': 101, 'lb2': 100}, health_timer=True),
-    'multicast': dict(lbs=['mc-lb1', 'mc-lb2'], cps=['mc-cp1', 'mc-cp2', 'mc-cp3'],
-                      client='mc-client', vip='10.213.1.100', port=6443, preempt=True,
-                      unicast=False, priorities={'mc-lb1': 101, 'mc-lb2': 100}),
-    'colocated': dict(lbs=['co-n1', 'co-n2', 'co-n3'], cps=['co-n1', 'co-n2', 'co-n3'],
-                      client='co-client', vip='10.213.2.100', port=8443, preempt=False,
-                      unicast=True, priorities={'co-n1': 101, 'co-n2': 100, 'co-n3': 99}),
-}
-T = TOPOLOGIES[os.environ.get('KUBEHA_SCENARIO', 'default')]
-# Keepalived takes over after 3 missed adverts plus skew (advert_int 1 s): < 4 s.
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+sys.path.insert(0, os.path.join(ROOT, 'lab'))
+from topology import inventory_data, inventory_plan  # noqa: E402
+
+# The scenario's own inventory (molecule's), read through the plan: names,
+# addresses, VIP, port, priorities and preempt are written only there.
+INVENTORY = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE']) if os.environ.get(
+    'MOLECULE_INVENTORY_FILE') else os.path.join(ROOT, 'inventory', 'lab')
+PLAN = inventory_plan(INVENTORY)
+EP = PLAN['endpoint']
+_HOSTVARS = inventory_data(INVENTORY)[0]
+T = dict(lbs=EP['load_balancers'], cps=EP['control_plane'], client=EP['probe_host'],
+         vip=EP['vip'], port=EP['port'], preempt=EP['preempt'], priorities=EP['priorities'],
+         unicast=bool(PLAN['hosts'][EP['load_balancers'][0]]['vrrp']['instance']['unicast_peers']),
+         health_timer=str(_HOSTVARS[EP['load_balancers'][0]].get('keepalived_health_timer')).lower() == 'true',
+         state_dir=EP['state_dir'], instance=EP['instance'],
+         socket=PLAN['hosts'][EP['load_balancers'][0]]['haproxy']['socket'])
+# Keepalived takes over after 3 missed adverts plus skew (the plan's bound).
 # Test bounds are generous on purpose; speed is measured by make bench, not here.
-TAKEOVER_BOUND = 3 * 1 + 1 + 10
+TAKEOVER_BOUND = EP['takeover_bound_s'] + 10
 
 
 def node(name):
@@ -50,9 +56,9 @@ def single_holder():
 
 
 def expected_holder():
-    """With preempt, the highest priority; without, whoever holds it now."""
+    """With preempt, the plan's expected holder; without, whoever holds it now."""
     if T['preempt']:
-        return max(T['priorities'], key=T['priorities'].get)
+        return EP['expected_holder']
     return single_holder()[0]
 
 
@@ -103,9 +109,6 @@ def client():
 @pytest.fixture
 def topology():
     return json.loads(json.dumps(T))
-
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 
 
 class Probe(object):

@@ -47,7 +47,7 @@ def test_vip_on_exactly_one_load_balancer():
 
 def test_vrrp_state_files_agree_with_the_vip():
     holder = single_holder()
-    states = {lb: node(lb).file('/run/keepalived-kubeha/VI_1.state').content_string.split()[0]
+    states = {lb: node(lb).file('%s/%s.state' % (T['state_dir'], T['instance'])).content_string.split()[0]
               for lb in T['lbs']}
     assert states == {lb: 'MASTER' if lb in holder else 'BACKUP' for lb in T['lbs']}
 
@@ -72,7 +72,7 @@ def test_monitor_answers_locally_and_not_from_outside(client):
 
 
 def test_stats_socket_is_not_world_accessible():
-    sock = node(T['lbs'][0]).file('/run/haproxy/admin.sock')
+    sock = node(T['lbs'][0]).file(T['socket'])
     assert sock.is_socket
     assert sock.mode & 0o007 == 0
 

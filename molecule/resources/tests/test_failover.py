@@ -9,7 +9,7 @@ def _others(first):
 
 
 def _vrrp_state(name):
-    return node(name).run('cat /run/keepalived-kubeha/VI_1.state').stdout.split()[:1]
+    return node(name).run('cat %s/%s.state' % (T['state_dir'], T['instance'])).stdout.split()[:1]
 
 
 def _check_move(stop, start, old_holder_state=None):

@@ -1,7 +1,7 @@
 """What is particular to each scenario's topology."""
 import pytest
 
-from conftest import T, node
+from conftest import EP, T, node
 
 KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf'
 
@@ -32,7 +32,7 @@ def test_unicast_peers_are_the_other_load_balancers(lb):
 @pytest.mark.parametrize('name', T['lbs'])
 def test_colocated_haproxy_and_apiserver_share_the_node(name):
     listening = node(name).check_output('ss -ltnH')
-    assert ':8443 ' in listening and ':6443 ' in listening
+    assert ':%d ' % T['port'] in listening and ':%d ' % EP['backend_port'] in listening
     conf = node(name).file(KEEPALIVED_CONF).content_string
     assert 'nopreempt\n' in conf and 'state BACKUP\n' in conf
     # with nopreempt every track script has weight 0: failing means FAULT, which releases the VIP
