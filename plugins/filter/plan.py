@@ -23,7 +23,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils import plan as _plan
 
-ROLES = ('plan', 'haproxy', 'keepalived', 'verify')
+ROLES = ('kubeha', 'haproxy', 'keepalived', 'verify')
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _CACHE = {}
 

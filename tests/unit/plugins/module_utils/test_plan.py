@@ -134,6 +134,9 @@ def test_each_problem_is_named(group_vars, host_vars, groups, message):
     assert any(message in e for e in errors), errors
 
 
+ELSEWHERE = {'address': '192.168.1.77', 'netmask': '255.255.255.0'}
+
+
 @pytest.mark.parametrize('group_vars, extra_facts, message', [
     ({'keepalived_interface': 'eno9'}, None,
      "lb1, lb2: keepalived_interface 'eno9' does not exist on this host (it has eno1, lo)"),
@@ -141,8 +144,7 @@ def test_each_problem_is_named(group_vars, host_vars, groups, message):
      'keepalived_vip 192.168.2.100 is outside the subnets of eno1 (192.168.1.0/24)'),
     ({'keepalived_vip': '172.16.0.1'}, None,
      'no interface has a subnet that contains keepalived_vip 172.16.0.1'),
-    ({}, {'lb2': {'interfaces': ['eno1'], 'eno1': {'ipv4': {'address': '192.168.1.77',
-                                                             'netmask': '255.255.255.0'}}}},
+    ({}, {'lb2': {'interfaces': ['eno1'], 'eno1': {'ipv4': ELSEWHERE}}},
      'lb2: kubeha_address 192.168.1.10 is not an address of this host'),
 ])
 def test_problems_found_with_gathered_facts(group_vars, extra_facts, message):

@@ -1,0 +1,75 @@
+"""Against the running lab (default scenario): bad input is refused before any
+host changes, including what only the hosts' facts reveal, and an inventory
+whose groups have other names works end to end."""
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT, T, node
+
+pytestmark = pytest.mark.skipif(os.environ.get('KUBEHA_SCENARIO') != 'default',
+                                reason='runs against inventory/lab (default scenario)')
+WATCHED = '/etc/haproxy /etc/keepalived'
+
+
+def fingerprint():
+    """Every file under the config directories of every load balancer, with its checksum."""
+    return {lb: node(lb).check_output('find %s -type f -print0 | sort -z | xargs -0 sha256sum' % WATCHED)
+            for lb in T['lbs']}
+
+
+def playbook(inventory, name, *args):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
+               ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1')
+    result = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, name)] + list(args),
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return result.returncode, ' '.join((result.stdout + result.stderr).split())
+
+
+LAB = os.path.join(ROOT, 'inventory', 'lab')
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['-e', 'keepalived_interface=eno9'],
+     "keepalived_interface 'eno9' does not exist on this host (it has eth0, lo)"),
+    (['-e', 'keepalived_interface=eth0', '-e', 'keepalived_vip=10.99.0.100'],
+     'keepalived_vip 10.99.0.100 is outside the subnets of eth0 (10.213.0.0/24)'),
+    (['-e', 'haproxy_timeout_client=forever'], "haproxy_timeout_client 'forever' is not a haproxy time"),
+    (['-e', 'keepalived_auth_pass=ninechars'], 'keepalived_auth_pass has 9 characters: use 1-8'),
+    (['-e', 'keepalived_advert_int=0.5'], 'keepalived_advert_int 0.5: VRRPv2 needs whole seconds >= 1'),
+])
+def test_refused_before_any_host_changes(extra, message):
+    before = fingerprint()
+    rc, out = playbook(LAB, 'site.yml', *extra)
+    assert rc != 0
+    assert 'The inventory has problems; no host was changed' in out, out[-3000:]
+    assert message in out, out[-3000:]
+    assert 'changed=1' not in out and 'changed: [' not in out
+    assert fingerprint() == before  # same files, same checksums: nothing written, nothing left behind
+
+
+def test_other_group_names(tmp_path):
+    """The lab's own hosts with the groups called lbs / apiservers / testers: site
+    converges with no change, verify passes, a drill step and a maintenance run."""
+    hosts = yaml.safe_load(open(os.path.join(LAB, 'hosts.yml')))
+    children = hosts['all']['children']
+    renamed = {'loadbalancers': 'lbs', 'control_plane': 'apiservers', 'clients': 'testers'}
+    hosts['all']['children'] = dict((renamed.get(k, k), v) for k, v in children.items())
+    hosts['all']['vars'].update(kubeha_lb_group='lbs', kubeha_cp_group='apiservers',
+                                kubeha_client_group='testers')
+    (tmp_path / 'hosts.yml').write_text(yaml.safe_dump(hosts))
+    os.symlink(os.path.join(LAB, 'group_vars'), str(tmp_path / 'group_vars'))
+    inventory = str(tmp_path)
+    rc, out = playbook(inventory, 'site.yml')
+    assert rc == 0 and 'changed=0' in out and 'changed=1' not in out, out[-3000:]
+    rc, out = playbook(inventory, 'playbooks/verify.yml')
+    assert rc == 0 and 'answering directly: %d/%d' % (len(T['cps']), len(T['cps'])) in out, out[-3000:]
+    rc, out = playbook(inventory, 'playbooks/failover_drill.yml', '-e', 'drill_confirm=true',
+                       '--tags', 'keepalived')
+    assert rc == 0 and 'VIP moved' in out, out[-3000:]
+    backup = [lb for lb in T['lbs'] if lb != T['lbs'][0]][0]
+    rc, out = playbook(inventory, 'playbooks/maintenance.yml', '-e', 'maintenance_target=%s' % backup)
+    assert rc == 0, out[-3000:]
