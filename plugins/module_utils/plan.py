@@ -541,7 +541,12 @@ def build(raw, groups, settings, defaults, specs, facts=None, extra_known=()):
                 text = '%s is not a variable of kubeha.control_plane' % name
             (problems if settings.get('kubeha_strict_variables') else warnings).add(host, text)
 
-    effs = dict((h, effective(raw[h], defaults, specs, h, problems)) for h in everyone)
+    # haproxy_ and keepalived_ settings matter on the load balancers only (a
+    # group_vars/all typo is reported once per load balancer, not per node).
+    lb_only = ('haproxy_', 'keepalived_')
+    effs = dict((h, effective(raw[h] if h in lbs else dict(
+        (k, v) for k, v in raw[h].items() if not k.startswith(lb_only)), defaults, specs, h, problems))
+        for h in everyone)
     addresses = _check_addresses(everyone, raw, problems)
     front_default = frontend_port(lbs, cps)
     prios = priorities(lbs, effs) if lbs else {}

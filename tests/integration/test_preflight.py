@@ -140,13 +140,21 @@ def test_a_misspelt_variable_is_a_warning_by_default(tmp_path):
            'keepalived_priority?)' in out, out[-3000:]
 
 
-def test_a_role_included_directly_checks_the_inventory(tmp_path):
-    """A play of the user's own that includes the role runs the same check first."""
+@pytest.mark.parametrize('role, group_vars, message', [
+    ('keepalived', {'keepalived_auth_pass': 'ninechars'},
+     'nolab-lb1, nolab-lb2: keepalived_auth_pass has 9 characters'),
+    ('haproxy', {'haproxy_observe_on_error': 'markdown'},
+     "nolab-lb1, nolab-lb2: haproxy_observe_on_error 'markdown' is not one of"),
+])
+def test_a_role_included_directly_checks_the_inventory(tmp_path, role, group_vars, message):
+    """A play of the user's own that includes a role runs the same check first,
+    before the role's argument spec, so a bad value reads as one line, not the spec."""
     play = tmp_path / 'mine.yml'
     play.write_text(yaml.safe_dump([{'name': 'Mine', 'hosts': 'loadbalancers', 'gather_facts': False,
-                                     'roles': ['kubeha.control_plane.keepalived']}]))
-    result = run_site(inventory(tmp_path, group_vars={'keepalived_auth_pass': 'ninechars'}), play)
-    refused(result, 'nolab-lb1, nolab-lb2: keepalived_auth_pass has 9 characters')
+                                     'roles': ['kubeha.control_plane.' + role]}]))
+    result = run_site(inventory(tmp_path, group_vars=group_vars), play)
+    refused(result, message)
+    assert 'argument_spec_data' not in text(result)
 
 
 def test_other_group_names_are_honoured(tmp_path):
