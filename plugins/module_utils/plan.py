@@ -25,7 +25,7 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles impo
     PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
-    instance_hosts, instance_problems, parse_vip, script_problems,
+    instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
 )
 
 PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'verify_')
@@ -106,13 +106,6 @@ class Problems(object):
             hosts = self._hosts[text]
             out.append('%s: %s' % (', '.join(hosts), text) if hosts else text)
         return out
-
-
-def _ip(value):
-    try:
-        return ipaddress.ip_address(u'%s' % value)
-    except ValueError:
-        return None
 
 
 # ------------------------------------------------------------------ types

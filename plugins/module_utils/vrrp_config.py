@@ -24,7 +24,7 @@ HEADER = ('# Managed by Ansible (kubeha.control_plane.vrrp_config). '
           'Local changes are overwritten.\n')
 
 
-def _ip(value):
+def parse_ip(value):
     """Return an ip_address for ``value`` or None when it does not parse."""
     try:
         return ipaddress.ip_address(u'%s' % value)
@@ -118,15 +118,15 @@ def _address_problems(inst, vips, version, host_addresses):
     if peers or src:
         if not peers:
             out.append(('unicast_peers', 'is empty: unicast needs at least one peer'))
-        if src and _ip(src) is None:
+        if src and parse_ip(src) is None:
             out.append(('unicast_src_ip', '%r is not an IP address' % src))
         seen = set()
         for peer in peers:
-            addr = _ip(peer)
+            addr = parse_ip(peer)
             if addr is None:
                 out.append(('unicast_peers', '%r is not an IP address' % peer))
                 continue
-            if src and addr == _ip(src):
+            if src and addr == parse_ip(src):
                 out.append(('unicast_peers', 'contains this host\'s own address %s; list '
                                              'only the other load balancers' % peer))
             if addr in seen:
@@ -231,10 +231,10 @@ def instance_problems(inst, scripts_by_name, host_addresses):
 
 def instance_hosts(inst, host_addresses):
     """The addresses a VIP of ``inst`` must not be: the group's and its peers'."""
-    hosts = set(a for a in (_ip(h) for h in host_addresses or []) if a)
+    hosts = set(a for a in (parse_ip(h) for h in host_addresses or []) if a)
     for addr in [inst.get('unicast_src_ip')] + list(inst.get('unicast_peers') or []):
-        if _ip(addr):
-            hosts.add(_ip(addr))
+        if parse_ip(addr):
+            hosts.add(parse_ip(addr))
     return hosts
 
 
