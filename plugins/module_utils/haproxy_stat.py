@@ -42,6 +42,20 @@ def is_up(server):
     return str(server.get('status', '')).split(' ', maxsplit=1)[0] in ('UP', 'NOLB')
 
 
+def settled(servers):
+    """Every server has been checked and none is between states ('UP 1/3', 'DOWN 1/2').
+
+    Right after a start or reload haproxy counts a server UP until its checks
+    say otherwise, so "no server UP" is only conclusive once this holds.
+    """
+    for server in servers:
+        status = str(server.get('status', ''))
+        if '/' in status or str(server.get('check_status', '')).strip('* ') in ('', 'INI'):
+            if not status.startswith(('MAINT', 'DRAIN')):
+                return False
+    return True
+
+
 def command(path, line, timeout=5.0):
     """Send one runtime API command to the socket at ``path``; return the answer."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -21,17 +21,24 @@ NODE_HEADER = 'X-Kubeha-Node'
 BODY_LIMIT = 2000
 
 
+CLOSED_MARKERS = ('EOF occurred', 'UNEXPECTED_EOF', 'Remote end closed', 'RemoteDisconnected')
+
+
 def _kind_of(exc):
     reason = getattr(exc, 'reason', exc)
+    text = to_native(reason)
     if isinstance(reason, ConnectionRefusedError):
         return 'refused'
-    if isinstance(reason, (socket.timeout, TimeoutError)) or 'timed out' in to_native(reason):
+    if isinstance(reason, (socket.timeout, TimeoutError)) or 'timed out' in text:
         return 'timeout'
-    if isinstance(reason, (ssl.SSLError, ssl.CertificateError, SSLValidationError)) or \
-            'CERTIFICATE_VERIFY_FAILED' in to_native(reason) or 'SSL' in to_native(reason):
+    # Accepted, then closed before TLS: what haproxy does with no server UP.
+    if isinstance(reason, (ssl.SSLEOFError, ConnectionResetError)) or \
+            any(marker in text for marker in CLOSED_MARKERS):
+        return 'closed'
+    if 'CERTIFICATE_VERIFY_FAILED' in text or isinstance(reason, ssl.CertificateError):
+        return 'untrusted'
+    if isinstance(reason, (ssl.SSLError, SSLValidationError)) or 'SSL' in text:
         return 'tls'
-    if isinstance(reason, ConnectionResetError):
-        return 'reset'
     return 'error'
 
 
@@ -45,17 +52,25 @@ def explain(url, kind, status=None, body='', timeout=None):
     if kind == 'http' and status == 403:
         return ('%s answered 403 Forbidden: the identity may not read health endpoints '
                 '(RBAC system:public-info-viewer)' % url)
+    if kind == 'http' and status == 500 and url.rstrip('/').endswith(('/readyz', '/livez', '/healthz')):
+        return ('%s answered 500: the apiserver is not ready (starting, shutting down, or a '
+                'check failing): %s' % (url, (body or '').strip()[:300]))
     if kind == 'http':
         return 'expected 200 "ok" from %s, got %s: %s' % (url, status, (body or '').strip()[:300])
     if kind == 'refused':
-        return 'connection to %s refused: nothing listens there (apiserver or haproxy down?)' % url
+        return ('connection to %s refused: nothing listens there (the apiserver, or haproxy on '
+                'the VIP holder, is not running)' % url)
     if kind == 'timeout':
         return 'no answer from %s within %ss (host down, or packets dropped)' % (url, timeout)
-    if kind == 'tls':
-        return ('TLS error talking to %s: %s; give ca_path (the cluster CA), or '
+    if kind == 'closed':
+        return ('%s accepted the connection and closed it before TLS: a load balancer with no '
+                'apiserver UP behind it (before kubeadm init, or every apiserver down)' % url)
+    if kind == 'untrusted':
+        return ('the certificate of %s is not trusted: %s; give ca_path (the cluster CA), or '
                 'validate_certs: false' % (url, (body or '').strip()[:300]))
-    if kind == 'reset':
-        return 'connection to %s was reset' % url
+    if kind == 'tls':
+        return ('TLS handshake with %s failed: %s (not TLS there, or a client certificate '
+                'needed?)' % (url, (body or '').strip()[:300]))
     return 'request to %s failed: %s' % (url, (body or '').strip()[:300])
 
 

@@ -80,12 +80,19 @@ down:
   returned: always
   type: list
   elements: str
+settled:
+  description:
+    - Whether every server has been checked and none is between states (C(UP 1/3)).
+    - Right after haproxy starts it counts servers UP until checks say otherwise, so
+      an empty O(up) is conclusive only when this is true.
+  returned: always
+  type: bool
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import (
-    command, is_up, parse_show_stat,
+    command, is_up, parse_show_stat, settled,
 )
 
 
@@ -107,7 +114,8 @@ def main():
         module.fail_json(msg='haproxy has no servers in backend %r' % module.params['backend'])
     module.exit_json(changed=False, servers=servers,
                      up=[s['name'] for s in servers if is_up(s)],
-                     down=[s['name'] for s in servers if not is_up(s)])
+                     down=[s['name'] for s in servers if not is_up(s)],
+                     settled=settled(servers))
 
 
 if __name__ == '__main__':

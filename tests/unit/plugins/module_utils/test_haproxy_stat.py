@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import (
-    is_up, parse_show_stat,
+    is_up, parse_show_stat, settled,
 )
 
 SAMPLE = (Path(__file__).parent / 'fixtures' / 'haproxy_show_stat.csv').read_text()
@@ -50,3 +50,16 @@ def test_rejects_other_output():
 def test_admin_state(status, state):
     from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import admin_state
     assert admin_state(status) == state
+
+
+@pytest.mark.parametrize('servers, expected', [
+    ([{'status': 'UP', 'check_status': 'L7OK'}, {'status': 'DOWN', 'check_status': 'L4CON'}], True),
+    ([{'status': 'UP', 'check_status': '* L7OK'}], True),
+    ([{'status': 'UP 1/3', 'check_status': 'L4CON'}], False),   # going down
+    ([{'status': 'DOWN 1/2', 'check_status': 'L7OK'}], False),  # coming up
+    ([{'status': 'UP', 'check_status': 'INI'}], False),         # not checked yet
+    ([{'status': 'UP', 'check_status': ''}], False),
+    ([{'status': 'MAINT', 'check_status': ''}], True),          # set aside on purpose
+])
+def test_settled(servers, expected):
+    assert settled(servers) is expected

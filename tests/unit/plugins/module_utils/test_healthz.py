@@ -72,10 +72,11 @@ def test_ok_without_verification(server):
     assert probe(server + '/livez', validate_certs=False)['ok']
 
 
-def test_500_reports_the_body(server):
+def test_unready_is_named_and_reports_the_body(server):
     result = probe(server + '/readyz', validate_certs=False)
     assert not result['ok'] and result['status'] == 500 and result['kind'] == 'http'
-    assert 'expected 200 "ok"' in result['message'] and 'etcd failed' in result['message']
+    assert 'answered 500: the apiserver is not ready' in result['message']
+    assert 'etcd failed' in result['message']
 
 
 def test_401_suggests_a_client_certificate(server):
@@ -100,9 +101,52 @@ def test_refused():
 
 def test_bad_certificate_without_a_ca(server):
     result = probe(server + '/healthz')  # system CAs do not know the test CA
-    assert result['kind'] == 'tls' and 'give ca_path' in result['message']
+    assert result['kind'] == 'untrusted' and 'is not trusted' in result['message']
+    assert 'give ca_path' in result['message']
 
 
 def test_bad_certificate_with_the_wrong_ca(server, pki):
     result = probe(server + '/healthz', ca_path=str(pki / 'other.crt'))
-    assert result['kind'] == 'tls' and not result['ok']
+    assert result['kind'] == 'untrusted' and not result['ok']
+
+
+@pytest.fixture
+def listener():
+    """A TCP listener on 127.0.0.1 that runs `behaviour(conn)` for each connection."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(8)
+    state = {'behaviour': None}
+
+    def serve():
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            state['behaviour'](conn)
+    threading.Thread(target=serve, daemon=True).start()
+    yield state, 'https://127.0.0.1:%d/healthz' % sock.getsockname()[1]
+    sock.close()
+
+
+def test_accepted_then_closed_is_a_load_balancer_with_no_backend(listener):
+    """haproxy with no server UP accepts the TCP connection and closes it."""
+    state, url = listener
+    state['behaviour'] = lambda conn: conn.close()
+    result = probe(url, validate_certs=False)
+    assert result['kind'] == 'closed', result
+    assert 'accepted the connection and closed it before TLS' in result['message']
+    assert 'no apiserver UP behind it' in result['message']
+
+
+def test_not_tls_at_all(listener):
+    state, url = listener
+
+    def plain_http(conn):
+        conn.recv(1024)
+        conn.sendall(b'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')
+        conn.close()
+    state['behaviour'] = plain_http
+    result = probe(url, validate_certs=False)
+    assert result['kind'] == 'tls' and 'TLS handshake with' in result['message'], result
