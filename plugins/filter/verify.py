@@ -4,8 +4,14 @@
 """Verdicts of the verify role, computed on the controller from what the probes saw.
 
 endpoint_report(load_balancers, settings) -> dict(violations, notes, holders,
-expected_holder, table). Each load balancer entry: host, priority, holds,
-vrrp_state, keepalived, haproxy, backends_up, backends_down.
+expected_holder, phase, ready, table). Each load balancer entry: host,
+priority, holds, vrrp_state, keepalived, haproxy, backends_up, backends_down.
+
+The endpoint's phase comes from the apiservers that answer /readyz directly:
+bootstrapping (none yet: before kubeadm init), degraded (some), healthy (all).
+Fewer ready than settings.min_ready (default: all) is a violation; what a
+phase the user allows implies (backends DOWN, the VIP closing connections
+before kubeadm init) is then a note, not a violation.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,18 +80,70 @@ def _vrrp_violations(lbs, holders, violations):
         violations.append('VRRP states disagree: %s all say MASTER' % ', '.join(masters))
 
 
-def _haproxy_violations(lbs, control_plane, violations):
+def _haproxy_violations(lbs, control_plane, violations, excused=()):
     for lb in lbs:
         if not lb.get('haproxy'):
             violations.append('%s: haproxy is not running' % lb['host'])
             continue
         for name in lb.get('backends_down') or []:
-            violations.append('%s: haproxy has backend %s out of rotation' % (lb['host'], name))
+            if name not in excused:
+                violations.append('%s: haproxy has backend %s out of rotation' % (lb['host'], name))
         known = set(lb.get('backends_up') or []) | set(lb.get('backends_down') or [])
         for name in control_plane:
             if known and name not in known:
                 violations.append('%s: control-plane node %s is not a haproxy backend'
                                   % (lb['host'], name))
+
+
+def _failures(answer):
+    """(kind, message) of each failed GET in an apiserver_healthz result."""
+    if not answer:
+        return []
+    if 'results' not in answer:
+        return [('error', answer.get('msg') or 'no answer')]
+    return [(r.get('kind'), r.get('message')) for r in answer['results'] if not r.get('ok')]
+
+
+def phase_of(control_plane, ready):
+    if not ready:
+        return 'bootstrapping'
+    if len(ready) < len(control_plane):
+        return 'degraded'
+    return 'healthy'
+
+
+def _api_violations(api, control_plane, ready, phase, allowed, violations, notes):
+    """What the clients' view says: through the VIP, from the controller, kubectl,
+    each node directly, and where kubeadm's kubeconfigs point."""
+    url = api.get('url', 'the VIP')
+    for where, answer in (('via the VIP from %s' % api.get('probe_host'), api.get('via_vip')),
+                          ('via the VIP from the controller', api.get('from_controller'))):
+        for kind, message in _failures(answer):
+            if phase == 'bootstrapping' and allowed and kind == 'closed':
+                notes.append('%s: no apiserver behind %s yet; haproxy accepts and closes, as '
+                             'expected before kubeadm init' % (where, url))
+            else:
+                violations.append('%s: %s' % (where, message))
+    kubectl = api.get('kubectl')
+    if kubectl and not kubectl.get('skipped'):
+        answer = (kubectl.get('stdout') or '').strip()
+        if answer == 'ok':
+            notes.append('kubectl get --raw /readyz through %s: ok' % url)
+        elif not (phase == 'bootstrapping' and allowed):
+            violations.append('kubectl get --raw /readyz through %s: %s' % (
+                url, (kubectl.get('stderr') or answer or 'no answer').strip()[:300]))
+    for host in control_plane:
+        if host in ready:
+            continue
+        failure = (_failures(api.get('direct', {}).get(host)) or [('error', 'not probed')])[0][1]
+        if allowed:
+            notes.append('%s is not ready (allowed in phase %s): %s' % (host, phase, failure))
+        else:
+            violations.append('%s does not answer directly: %s' % (host, failure))
+    for host, server in sorted((api.get('kubeconfigs') or {}).items()):
+        if server and server != url:
+            violations.append('%s: %s points at %s, not the HA endpoint %s (kubeadm '
+                              'controlPlaneEndpoint)' % (host, api.get('kubeconfig_path'), server, url))
 
 
 def _table(lbs, holders, total):
@@ -105,14 +163,30 @@ def endpoint_report(load_balancers, settings):
     vip = settings.get('vip')
     preempt = bool(settings.get('preempt', True))
     control_plane = list(settings.get('control_plane') or [])
+    api = settings.get('api')
+    ready = [h for h in control_plane if api is None or not _failures(api.get('direct', {}).get(h))]
+    min_ready = settings.get('min_ready')
+    min_ready = len(control_plane) if min_ready in (None, '') else int(min_ready)
+    phase = phase_of(control_plane, ready)
+    allowed = len(ready) >= min_ready
     violations, notes = [], []
+    if not allowed:
+        missing = [h for h in control_plane if h not in ready]
+        violations.append('phase %s: %d of %d apiservers ready (%s not); set '
+                          'verify_min_ready_apiservers: %d if that is expected'
+                          % (phase, len(ready), len(control_plane), ', '.join(missing), len(ready)))
     holders = [lb['host'] for lb in lbs if lb.get('holds')]
     expected = _vip_violations(lbs, vip, holders, preempt, violations, notes,
                                settings.get('by_priority'))
     _vrrp_violations(lbs, holders, violations)
-    _haproxy_violations(lbs, control_plane, violations)
+    excused = [h for h in control_plane if h not in ready] if allowed else []
+    _haproxy_violations(lbs, control_plane, violations, excused)
+    if api is not None:
+        _api_violations(api, control_plane, ready, phase, allowed, violations, notes)
+    table = _table(lbs, holders, len(control_plane))
+    table.append('phase: %s (%d/%d apiservers ready)' % (phase, len(ready), len(control_plane)))
     return dict(violations=violations, notes=notes, holders=holders, expected_holder=expected,
-                table=_table(lbs, holders, len(control_plane)))
+                phase=phase, ready=ready, table=table)
 
 
 class FilterModule(object):

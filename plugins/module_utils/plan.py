@@ -664,5 +664,7 @@ def _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts):
         profile=first.get('keepalived_profile', 'default') if lbs else 'default',
         haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
         takeover_bound_s=(4 * float(first['keepalived_advert_int'])) if lbs else None,
-        kubeadm=dict(control_plane_endpoint=host_port, cert_sans=[address] if address else []),
+        kubeadm=dict(control_plane_endpoint=host_port, cert_sans=[address] if address else [],
+                     init_command='kubeadm init --control-plane-endpoint "%s" --upload-certs'
+                     % host_port),
     )

@@ -32,7 +32,7 @@ def test_table_has_one_row_per_load_balancer():
     table = report(HEALTHY)['table']
     assert table[0].split()[:3] == ['host', 'role', 'VRRP']
     assert table[1].startswith('lb1') and 'MASTER' in table[1] and '3/3' in table[1]
-    assert len(table) == 3
+    assert len(table) == 4 and table[-1] == 'phase: healthy (3/3 apiservers ready)'
 
 
 @pytest.mark.parametrize('lbs, message', [
@@ -74,3 +74,69 @@ def test_nopreempt_accepts_any_single_healthy_holder_and_says_so():
     result = report(lbs, preempt=False)
     assert result['violations'] == []
     assert result['notes'] == ['nopreempt: VIP 10.213.0.100 stays on lb2 until it fails']
+
+
+def answer(ok=True, kind='ok', message='fine'):
+    return {'results': [{'ok': ok, 'kind': kind, 'message': message}]}
+
+
+def api(ready=CPS, via_vip=None, kubectl=None, **kw):
+    out = {'url': 'https://10.213.0.100:6443', 'probe_host': 'client',
+           'via_vip': via_vip or answer(),
+           'direct': dict((h, answer() if h in ready else answer(False, 'refused', 'refused there'))
+                          for h in CPS), 'kubectl': kubectl}
+    out.update(kw)
+    return out
+
+
+BOOTSTRAP_LBS = [lb('lb1', 101, True, 'MASTER', backends_up=[], backends_down=list(CPS)),
+                 lb('lb2', 100, False, 'BACKUP', backends_up=[], backends_down=list(CPS))]
+CLOSED = answer(False, 'closed', 'accepted the connection and closed it before TLS')
+
+
+def test_bootstrapping_fails_unless_allowed():
+    result = report(BOOTSTRAP_LBS, api=api(ready=[], via_vip=CLOSED))
+    assert result['phase'] == 'bootstrapping' and result['ready'] == []
+    assert result['violations'][0].startswith('phase bootstrapping: 0 of 3 apiservers ready')
+    assert 'verify_min_ready_apiservers: 0' in result['violations'][0]
+    allowed = report(BOOTSTRAP_LBS, api=api(ready=[], via_vip=CLOSED), min_ready=0)
+    assert allowed['violations'] == [], allowed['violations']
+    assert any('no apiserver behind https://10.213.0.100:6443 yet' in n for n in allowed['notes'])
+    assert allowed['table'][-1] == 'phase: bootstrapping (0/3 apiservers ready)'
+
+
+def test_bootstrapping_still_needs_haproxy_on_the_vip():
+    """Allowed or not, a VIP that refuses connections is not 'before kubeadm init'."""
+    refused = answer(False, 'refused', 'connection refused: nothing listens there')
+    result = report(BOOTSTRAP_LBS, api=api(ready=[], via_vip=refused), min_ready=0)
+    assert any('via the VIP from client: connection refused' in v for v in result['violations'])
+
+
+def test_degraded_names_the_missing_apiservers():
+    lbs = [lb('lb1', 101, True, 'MASTER', backends_up=['cp1', 'cp2'], backends_down=['cp3']),
+           lb('lb2', 100, False, 'BACKUP', backends_up=['cp1', 'cp2'], backends_down=['cp3'])]
+    result = report(lbs, api=api(ready=['cp1', 'cp2']))
+    assert result['phase'] == 'degraded'
+    assert 'phase degraded: 2 of 3 apiservers ready (cp3 not)' in result['violations'][0]
+    assert 'cp3 does not answer directly: refused there' in result['violations']
+    allowed = report(lbs, api=api(ready=['cp1', 'cp2']), min_ready=2)
+    assert allowed['violations'] == [] and allowed['phase'] == 'degraded'
+    assert any(n.startswith('cp3 is not ready (allowed in phase degraded)') for n in allowed['notes'])
+
+
+def test_kubectl_is_judged_when_it_ran():
+    good = report(HEALTHY, api=api(kubectl={'rc': 0, 'stdout': 'ok'}))
+    assert good['violations'] == [] and any(n.startswith('kubectl get --raw /readyz') for n in good['notes'])
+    bad = report(HEALTHY, api=api(kubectl={'rc': 1, 'stdout': '', 'stderr': 'Unable to connect'}))
+    assert any('kubectl get --raw /readyz through https://10.213.0.100:6443: Unable to connect' in v
+               for v in bad['violations'])
+    skipped = report(HEALTHY, api=api(kubectl={'skipped': True}))
+    assert skipped['violations'] == []
+
+
+def test_kubeconfig_pointing_elsewhere():
+    result = report(HEALTHY, api=api(kubeconfigs={'cp1': 'https://10.213.0.21:6443'},
+                                     kubeconfig_path='/etc/kubernetes/admin.conf'))
+    assert result['violations'] == ['cp1: /etc/kubernetes/admin.conf points at https://10.213.0.21:6443, '
+                                    'not the HA endpoint https://10.213.0.100:6443 (kubeadm '
+                                    'controlPlaneEndpoint)']

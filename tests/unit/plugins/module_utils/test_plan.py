@@ -48,7 +48,9 @@ def test_guide_topology_is_clean_and_planned():
     assert ep['port'] == 6443 and ep['url'] == 'https://192.168.1.100:6443'
     assert ep['expected_holder'] == 'lb1' and ep['by_priority'] == ['lb1', 'lb2']
     assert ep['kubeadm'] == {'control_plane_endpoint': '192.168.1.100:6443',
-                             'cert_sans': ['192.168.1.100']}
+                             'cert_sans': ['192.168.1.100'],
+                             'init_command': 'kubeadm init --control-plane-endpoint '
+                                             '"192.168.1.100:6443" --upload-certs'}
     lb1, lb2 = plan['hosts']['lb1'], plan['hosts']['lb2']
     inst = lb1['vrrp']['instance']
     assert (inst['interface'], inst['priority'], inst['state']) == ('eno1', 101, 'MASTER')
