@@ -22,6 +22,12 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles impo
 # check never takes it out).
 UNREADY_BOUND_S = dict((name, unready_bound_s(name)) for name in PROFILE_NAMES)
 
+# A request is "delayed" when it succeeded but took this much longer than the
+# p99 of the requests before the fault: what a client waits, though nothing failed
+# (a SYN lost while the VIP moved is resent after 1 s; a connect to a dead
+# apiserver waits out "timeout connect" before haproxy redispatches it).
+DELAY_MARGIN_MS = 250.0
+
 
 def percentile(values, q):
     """q-th percentile (0-100) by nearest rank; None for no values."""
@@ -37,15 +43,33 @@ def _latency(reqs):
     return {'n': len(reqs), 'p50_ms': percentile(lat, 50), 'p99_ms': percentile(lat, 99)}
 
 
+def waits(before, after_fault, margin_ms=DELAY_MARGIN_MS):
+    """(delayed, longest wait in ms, the delay threshold in ms) after a fault.
+
+    delayed: requests that succeeded but took more than the pre-fault p99 plus
+    the margin; the longest wait counts failed requests too (how long their
+    clients waited before the error).
+    """
+    base = percentile([r['latency_ms'] for r in before if r['outcome'] == 'ok'], 99) or 0.0
+    threshold = base + margin_ms
+    delayed = sum(1 for r in after_fault if r['outcome'] == 'ok' and r['latency_ms'] > threshold)
+    longest = max((r['latency_ms'] for r in after_fault if r.get('latency_ms') is not None), default=None)
+    return delayed, longest, round(threshold, 2)
+
+
 def summarize(requests, fault_t):
-    """Outage, failure counts and latency before/during/after a fault."""
+    """Outage, failure and delay counts and latency before/during/after a fault."""
     reqs = sorted(requests, key=lambda r: r['t'])
     before = [r for r in reqs if r['t'] < fault_t]
     after_fault = [r for r in reqs if r['t'] >= fault_t]
     failures = [r for r in after_fault if r['outcome'] != 'ok']
+    delayed, longest, threshold = waits(before, after_fault)
     result = {
         'requests': len(reqs),
         'failed': len(failures),
+        'delayed': delayed,
+        'longest_wait_ms': longest,
+        'delay_threshold_ms': threshold,
         'failed_before_fault': sum(1 for r in before if r['outcome'] != 'ok'),
         'outcomes': {},
         'outage_s': 0.0,
@@ -121,3 +145,32 @@ def settled(records, seconds, min_requests=10):
     until = ticks[-1]['complete_before']
     window = [r for r in records if r.get('type') == 'req' and until - seconds <= r['t'] < until]
     return len(window) > min_requests and all(r['outcome'] == 'ok' for r in window)
+
+
+def kubectl_view(text):
+    """What a kubectl user saw, from bench/kubectl_probe.sh's output.
+
+    requests/failed: `kubectl get --raw /version` calls and those that did not
+    answer (the script writes "ok" for an answer); slowest_s: the longest call; failures: (start, output) of each
+    failed call; stream_ends: how often the long-lived watch ended (each end is a
+    reconnect); longest_silence_s: the longest gap between two watch events
+    (about 1 s when nothing happens: the stand-in sends one a second).
+    """
+    calls, failures, events, ends = [], [], [], []
+    for line in (text or '').splitlines():
+        words = line.split(' ', 4)
+        if words[0] == 'req' and len(words) >= 4:
+            start, end, rc = float(words[1]), float(words[2]), int(words[3])
+            output = words[4].strip() if len(words) > 4 else ''
+            calls.append(end - start)
+            if rc != 0 or output != 'ok':
+                failures.append((start, output))
+        elif words[0] == 'event' and len(words) >= 2:
+            events.append(float(words[1]))
+        elif words[0] == 'stream_end' and len(words) >= 2:
+            ends.append(float(words[1]))
+    gaps = [b - a for a, b in zip(events, events[1:])]
+    return dict(requests=len(calls), failed=len(failures), failures=failures,
+                slowest_s=round(max(calls), 3) if calls else None,
+                stream_ends=len(ends), events=len(events),
+                longest_silence_s=round(max(gaps), 3) if gaps else None)

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'lab'))
-from analysis import UNREADY_BOUND_S, settled, stream_breaks, summarize  # noqa: E402
+from analysis import UNREADY_BOUND_S, kubectl_view, settled, stream_breaks, summarize  # noqa: E402
 from topology import inventory_plan  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import parse_show_stat  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import parse_state_file  # noqa: E402
@@ -35,11 +35,13 @@ SOCKET = PLAN['hosts'][LBS[0]]['haproxy']['socket']
 STATE_FILE = '%s/%s.state' % (EP['state_dir'], EP['instance'])
 PROBE = '/usr/local/bin/kubeha-probe'
 OUT, STOP = '/tmp/bench.jsonl', '/tmp/bench.stop'
+KUBECTL_PROBE = '/usr/local/bin/kubeha-kubectl-probe'
+KUBECTL_OUT, KUBECTL_STOP = '/tmp/bench.kubectl', '/tmp/bench.kubectl-stop'
 VICTIM_CP = CPS[0]
 # default last: its converge from bare containers starts it, and the lab is
 # left as the inventory describes it with no extra run at the end.
 PROFILES = ['guide', 'fast', 'default']
-HEAVY = ('maintenance', 'config_change')
+HEAVY = ('maintenance', 'config_change', 'control_plane_roll')
 VIP_CASES = ('keepalived_stop', 'keepalived_kill', 'holder_container_kill', 'haproxy_kill')
 # A run probes PRE_S before the fault and ends once every request has
 # succeeded for SETTLE_S, or MAX_WAIT_S after the fault (never recovered).
@@ -53,13 +55,16 @@ PRE_S, SETTLE_S, MAX_WAIT_S = 1.0, 2.0, 18.0
 MIN_AFTER_FAULT_S = {
     'apiserver_unready': {p: (10.0 if b is None else b + 2.0) for p, b in UNREADY_BOUND_S.items()},
     'keepalived_kill': {'guide': 5.0, 'default': 5.0},
+    # the stand-in keeps serving 8 s after SIGTERM, starts unready for 3 s, and
+    # must pass `rise` checks: watch it come back into rotation too
+    'apiserver_graceful_restart': {p: 18.0 for p in UNREADY_BOUND_S},
 }
 # The guide has neither a maintenance procedure nor a rollout procedure (its
 # step is "edit haproxy.cfg, restart haproxy"); those rows would measure ours.
 NOT_IN_GUIDE = ('maintenance', 'config_change')
 CASES = ['keepalived_stop', 'keepalived_kill', 'holder_container_kill', 'haproxy_kill',
          'apiserver_kill', 'apiserver_container_kill', 'apiserver_unready',
-         'maintenance', 'config_change']
+         'apiserver_graceful_restart', 'control_plane_roll', 'maintenance', 'config_change']
 
 
 def sh(cmd, check=True, timeout=600):
@@ -281,6 +286,18 @@ def inject(case, holder, profile, rep=0, reps=1):
     if case == 'apiserver_unready':
         t = float(dexec(VICTIM_CP, 'date +%s.%N; touch /run/kubeha-standin/unready').split()[0])
         return t, lambda: dexec(VICTIM_CP, 'rm -f /run/kubeha-standin/unready'), holder
+    if case == 'apiserver_graceful_restart':
+        # what kubeadm upgrade or a flag change does to the static pod: SIGTERM, then start
+        t = float(dexec(VICTIM_CP, 'date +%s.%N; systemctl restart kube-apiserver-standin').split()[0])
+        return t, lambda: None, holder
+    if case == 'control_plane_roll':
+        # a control-plane upgrade: each apiserver in turn, the next once the last is back
+        t = time.time()
+        for cp in CPS:
+            dexec(cp, 'systemctl restart kube-apiserver-standin')
+            if not wait(lambda: is_steady(profile), 90, 0.25):
+                raise RuntimeError('%s did not come back into rotation' % cp)
+        return t, lambda: None, holder
     if case == 'maintenance':
         t = time.time()
         playbook('playbooks/maintenance.yml', '-e', 'maintenance_target=%s' % holder, '-e', 'kubeha_profile=%s' % profile)
@@ -292,9 +309,24 @@ def inject(case, holder, profile, rep=0, reps=1):
     raise ValueError(case)
 
 
+def start_kubectl():
+    """bench/kubectl_probe.sh on the client: a real kubectl's view, beside the probe."""
+    sh(['docker', 'exec', '-d', CLIENT, 'sh', '-c', 'rm -f %s %s; exec sh %s %s %s'
+        % (KUBECTL_OUT, KUBECTL_STOP, KUBECTL_PROBE, KUBECTL_OUT, KUBECTL_STOP)])
+
+
+def stop_kubectl():
+    out = dexec(CLIENT, 'touch %s; for i in $(seq 300); do grep -q "^end " %s && break; sleep 0.1; done; '
+                        'cat %s' % (KUBECTL_STOP, KUBECTL_OUT, KUBECTL_OUT), check=False)
+    return kubectl_view(out)
+
+
 def run_case(case, profile, rep, args, reps=1):
     holder = holders()[0]
     start_probe(args.rate, args.streams)
+    kubectl = case in VIP_CASES and args.kubectl
+    if kubectl:
+        start_kubectl()
     time.sleep(args.pre)
     fault_t, restore, expect = inject(case, holder, profile, rep, reps)
     observe = max(args.settle + 1, MIN_AFTER_FAULT_S.get(case, {}).get(profile, 0.0))
@@ -304,6 +336,7 @@ def run_case(case, profile, rep, args, reps=1):
         peer = peer_of(holder)
         try:
             records = stop_probe()
+            seen_by_kubectl = stop_kubectl() if kubectl else None
             since = state_since(peer) if case in VIP_CASES else None  # before hand_back restarts it
         finally:
             restore()  # even when the probe's records are unusable: never leave the lab broken
@@ -315,6 +348,9 @@ def run_case(case, profile, rep, args, reps=1):
                    vip_move_s=round(since - fault_t, 3) if since and since > fault_t else None,
                    lag_p99_ms=sorted(r['lag_ms'] for r in reqs)[int(len(reqs) * 0.99) - 1] if reqs else None,
                    streams=stream_breaks(records))
+    if seen_by_kubectl is not None:
+        seen_by_kubectl.pop('failures', None)
+        summary['kubectl'] = seen_by_kubectl
     if case == 'apiserver_unready':
         summary['answers_from_victim_after_fault'] = [round(r['t'] - fault_t, 3) for r in reqs
                                                       if r['t'] >= fault_t and r.get('node') == VICTIM_CP]
@@ -351,6 +387,8 @@ def main():
     parser.add_argument('--max-wait', type=float, default=MAX_WAIT_S,
                         help='seconds after the fault before a run that never recovers is ended')
     parser.add_argument('--no-converge-times', action='store_true')
+    parser.add_argument('--no-kubectl', dest='kubectl', action='store_false',
+                        help='no kubectl beside the probe in the VIP cases')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'results.json'))
     args = parser.parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -371,6 +409,7 @@ def main():
             raise RuntimeError('VRRP did not settle after the %s converge' % profile)
         steady(profile)
         sh(['docker', 'cp', os.path.join(ROOT, 'bench', 'probe.py'), '%s:%s' % (CLIENT, PROBE)])
+        sh(['docker', 'cp', os.path.join(ROOT, 'bench', 'kubectl_probe.sh'), '%s:%s' % (CLIENT, KUBECTL_PROBE)])
         for case in args.cases.split(','):
             if profile == 'guide' and case in NOT_IN_GUIDE:
                 continue

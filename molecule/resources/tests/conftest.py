@@ -12,6 +12,7 @@ import testinfra
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'lab'))
 from topology import inventory_data, inventory_plan  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import parse_show_stat  # noqa: E402
 
 # The scenario's own inventory (molecule's), read through the plan: names,
 # addresses, VIP, port, priorities and preempt are written only there.
@@ -132,6 +133,45 @@ class Probe(object):
         wait_for(lambda: client.run('grep -c \'"type": "end"\' %s' % self.out).stdout.strip(),
                  lambda n: n == '1', timeout=30, interval=0.5)
         return [json.loads(line) for line in client.check_output('cat %s' % self.out).splitlines()]
+
+
+class KubectlProbe(object):
+    """bench/kubectl_probe.sh on the client: a real kubectl's view through the VIP."""
+
+    def __init__(self, name):
+        self.out = '/tmp/%s.kubectl' % name
+        self.stop_file = '/tmp/%s.kubectl-stop' % name
+        docker('cp', os.path.join(ROOT, 'bench', 'kubectl_probe.sh'), '%s:/usr/local/bin/kubeha-kubectl-probe' % T['client'])
+        node(T['client']).run('rm -f %s %s' % (self.out, self.stop_file))
+        docker('exec', '-d', T['client'], 'sh', '/usr/local/bin/kubeha-kubectl-probe', self.out, self.stop_file)
+
+    def stop(self):
+        """Stop it and return kubectl's view (bench/analysis.py kubectl_view)."""
+        client = node(T['client'])
+        client.check_output('touch %s' % self.stop_file)
+        wait_for(lambda: client.run('grep -c "^end " %s' % self.out).stdout.strip(),
+                 lambda n: n == '1', timeout=30, interval=0.5)
+        sys.path.insert(0, os.path.join(ROOT, 'bench'))
+        from analysis import kubectl_view
+        return kubectl_view(client.check_output('cat %s' % self.out))
+
+
+def backend_states(lb):
+    """{apiserver: status} as the haproxy on ``lb`` sees them (its stats socket)."""
+    out = node(lb).run('python3 -c "import socket;s=socket.socket(socket.AF_UNIX);s.connect(\'%s\');'
+                       's.sendall(b\'show stat\\n\');print(s.makefile().read())"' % T['socket']).stdout
+    try:
+        return dict((s['name'], s['status']) for s in parse_show_stat(out.strip('\n'), EP['backend']))
+    except ValueError:
+        return {}
+
+
+def requests_of(records):
+    return [r for r in records if r['type'] == 'req']
+
+
+def failures_of(records):
+    return [r for r in requests_of(records) if r['outcome'] != 'ok']
 
 
 def run_playbook(playbook, *args):

@@ -5,18 +5,10 @@ import os
 
 import pytest
 
-from conftest import T, Probe, run_playbook, settled, vip_moves
+from conftest import Probe, failures_of, requests_of, run_playbook, settled, vip_moves
 
 pytestmark = pytest.mark.skipif(os.environ.get('KUBEHA_SCENARIO') != 'default',
                                 reason='runs against inventory/lab (default scenario)')
-
-
-def requests_of(records):
-    return [r for r in records if r['type'] == 'req']
-
-
-def failures_of(records):
-    return [r for r in requests_of(records) if r['outcome'] != 'ok']
 
 
 def test_rolling_config_change_fails_no_request_and_breaks_no_stream():

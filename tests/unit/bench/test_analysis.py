@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'bench'))
-from analysis import aggregate, percentile, settled, stream_breaks, summarize  # noqa: E402
+from analysis import aggregate, kubectl_view, percentile, settled, stream_breaks, summarize  # noqa: E402
 
 
 def timeline(pattern, start=100.0, step=0.01, latency=5.0):
@@ -113,3 +113,41 @@ def test_settled_judges_only_requests_that_have_finished(pattern, complete_befor
 
 def test_settled_needs_a_tick():
     assert settled([dict(r, type='req') for r in timeline('.' * 300)], 2.0) is False
+
+
+def test_kubectl_view_counts_failures_reconnects_and_silences():
+    text = '\n'.join([
+        'req 100.0 100.1 0 ok',
+        'req 100.2 101.3 0 ok',
+        'req 101.4 101.5 1 Unable to connect to the server: EOF',
+        'req 101.6 101.7 0 [-]shutdown failed',
+        'event 100.0', 'event 101.0', 'stream_end 101.2', 'event 104.2', 'event 105.2',
+        'end 106.0'])
+    view = kubectl_view(text)
+    assert (view['requests'], view['failed'], view['stream_ends'], view['events']) == (4, 2, 1, 4)
+    assert view['slowest_s'] == 1.1 and view['longest_silence_s'] == 3.2
+    assert view['failures'][0] == (101.4, 'Unable to connect to the server: EOF')
+
+
+def test_kubectl_view_of_nothing():
+    assert kubectl_view('')['requests'] == 0 and kubectl_view('')['slowest_s'] is None
+
+
+def test_delayed_and_longest_wait_count_what_clients_waited():
+    """A SYN lost at a VIP move: the request succeeds, 1 s late. Failed requests
+    count in the longest wait, not as delayed."""
+    reqs = timeline('.' * 100, latency=5.0)
+    fault = reqs[50]['t']
+    reqs[60]['latency_ms'] = 1005.0   # SYN retransmitted after 1 s
+    reqs[61]['latency_ms'] = 200.0    # slower, but within p99 + 250 ms
+    reqs[70]['outcome'], reqs[70]['latency_ms'] = 'timeout', 2000.0
+    result = summarize(reqs, fault)
+    assert result['delayed'] == 1 and result['failed'] == 1
+    assert result['longest_wait_ms'] == 2000.0
+    assert result['delay_threshold_ms'] == 255.0
+
+
+def test_nothing_delayed_when_nothing_happens():
+    reqs = timeline('.' * 50)
+    result = summarize(reqs, reqs[25]['t'])
+    assert result['delayed'] == 0 and result['longest_wait_ms'] == 5.0
