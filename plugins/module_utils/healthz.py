@@ -21,7 +21,8 @@ NODE_HEADER = 'X-Kubeha-Node'
 BODY_LIMIT = 2000
 
 
-CLOSED_MARKERS = ('EOF occurred', 'UNEXPECTED_EOF', 'Remote end closed', 'RemoteDisconnected')
+CLOSED_MARKERS = ('EOF occurred', 'UNEXPECTED_EOF', 'has been closed (EOF)', 'Remote end closed',
+                  'RemoteDisconnected')
 
 
 def _kind_of(exc):
@@ -32,7 +33,7 @@ def _kind_of(exc):
     if isinstance(reason, (socket.timeout, TimeoutError)) or 'timed out' in text:
         return 'timeout'
     # Accepted, then closed before TLS: what haproxy does with no server UP.
-    if isinstance(reason, (ssl.SSLEOFError, ConnectionResetError)) or \
+    if isinstance(reason, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError)) or \
             any(marker in text for marker in CLOSED_MARKERS):
         return 'closed'
     if 'CERTIFICATE_VERIFY_FAILED' in text or isinstance(reason, ssl.CertificateError):

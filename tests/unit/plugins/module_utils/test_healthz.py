@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.kubeha.control_plane.plugins.module_utils.healthz import probe
+from ansible.module_utils.six.moves.urllib.error import URLError
+from ansible_collections.kubeha.control_plane.plugins.module_utils.healthz import _kind_of, probe
 
 
 def _openssl(*args):
@@ -130,10 +131,22 @@ def listener():
     sock.close()
 
 
-def test_accepted_then_closed_is_a_load_balancer_with_no_backend(listener):
+def close_at_once(conn):
+    conn.close()
+
+
+def close_after_hello(conn):
+    """What haproxy 2.6 does with no server UP: reads the ClientHello, then closes."""
+    conn.recv(4096)
+    conn.shutdown(socket.SHUT_RDWR)
+    conn.close()
+
+
+@pytest.mark.parametrize('behaviour', [close_at_once, close_after_hello])
+def test_accepted_then_closed_is_a_load_balancer_with_no_backend(listener, behaviour):
     """haproxy with no server UP accepts the TCP connection and closes it."""
     state, url = listener
-    state['behaviour'] = lambda conn: conn.close()
+    state['behaviour'] = behaviour
     result = probe(url, validate_certs=False)
     assert result['kind'] == 'closed', result
     assert 'accepted the connection and closed it before TLS' in result['message']
@@ -150,3 +163,16 @@ def test_not_tls_at_all(listener):
     state['behaviour'] = plain_http
     result = probe(url, validate_certs=False)
     assert result['kind'] == 'tls' and 'TLS handshake with' in result['message'], result
+
+
+@pytest.mark.parametrize('error, kind', [
+    # haproxy 2.6 with no server UP, as Python 3.11 reports it through the VIP
+    (ssl.SSLZeroReturnError(6, 'TLS/SSL connection has been closed (EOF) (_ssl.c:992)'), 'closed'),
+    (ssl.SSLEOFError(8, 'EOF occurred in violation of protocol (_ssl.c:1006)'), 'closed'),
+    (ConnectionResetError(104, 'Connection reset by peer'), 'closed'),
+    (ConnectionRefusedError(111, 'Connection refused'), 'refused'),
+    (ssl.SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'), 'untrusted'),
+    (ssl.SSLError(1, '[SSL: WRONG_VERSION_NUMBER] wrong version number'), 'tls'),
+])
+def test_error_kinds(error, kind):
+    assert _kind_of(URLError(error)) == kind
