@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analysis import UNREADY_BOUND_S, aggregate  # noqa: E402
+from analysis import DELAY_MARGIN_MS, UNREADY_BOUND_S, aggregate  # noqa: E402
 from run import MAX_WAIT_S, MIN_AFTER_FAULT_S, PRE_S, SETTLE_S  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,6 +44,15 @@ CASES = {
                           {'default': '0', 'fast': '0'},
                           {'guide': 'never taken out (TCP check)', 'default': 'out after 2 s + 2 x 1 s',
                            'fast': 'out after 1 s + 1 x 0.25 s'}),
+    'apiserver_graceful_restart': ('an apiserver restarted gracefully (SIGTERM: /readyz 500, serves 8 s more, '
+                                   'starts unready)', 'failed', 'requests', {'default': '0', 'fast': '0'},
+                                   {'guide': 'failures once it stops listening (TCP check, no redispatch)',
+                                    'default': '0: out of rotation within 6 s, it serves for 8 s',
+                                    'fast': '0: out of rotation within 1.75 s'}),
+    'control_plane_roll': ('a control-plane upgrade: every apiserver restarted gracefully in turn', 'failed',
+                           'requests', {'default': '0', 'fast': '0'},
+                           {'guide': 'failures at each restart (TCP check, no redispatch)',
+                            'default': '0', 'fast': '0'}),
     'maintenance': ('planned maintenance of the VIP holder (maintenance.yml)', 'failed', 'requests',
                     {'default': '0', 'fast': '0'}, {p: 'requests in flight at 2 VIP moves' for p in PROFILES}),
     'config_change': ('configuration change rolled out with site.yml', 'failed', 'requests',
@@ -143,6 +152,57 @@ def window_text(results):
             % (window['pre_s'], window['settle_s'], window['settle_s'] + 1, '; '.join(longer), window['max_wait_s']))
 
 
+def summary_table(results):
+    """The first table: what clients lived through, per case and profile."""
+    out = ['## Summary: what clients wait\n\n',
+           'Per case and profile, over its N runs: requests that **failed**, requests that succeeded but were '
+           '**delayed** (slower than the pre-fault p99 + %g ms), the **longest wait** of any request after the '
+           'fault (failed ones included), and how long the VIP took to move. Median / max.\n\n'
+           % DELAY_MARGIN_MS,
+           '| case | profile | N | failed | delayed | longest wait (ms) | VIP move (s) |\n'
+           '|---|---|---|---|---|---|---|\n']
+    for case, (title, _, _, _, _) in CASES.items():
+        for profile in PROFILES:
+            prs = [r for r in results['runs'] if r.get('case') == case and r['profile'] == profile]
+            if not prs:
+                continue
+            failed = aggregate([r['failed'] for r in prs])
+            delayed = aggregate([r.get('delayed') for r in prs])
+            longest = aggregate([r.get('longest_wait_ms') for r in prs])
+            move = aggregate([r.get('vip_move_s') for r in prs])
+            out.append('| %s | %s | %d | %s / %s | %s / %s | %s / %s | %s |\n' % (
+                case.replace('_', ' '), profile, len(prs), fmt(failed['median'], ''), fmt(failed['max'], ''),
+                fmt(delayed['median'], ''), fmt(delayed['max'], ''), fmt(longest['median'], ''),
+                fmt(longest['max'], ''), fmt(move['median'], 's')))
+    out.append('\n')
+    return out
+
+
+def kubectl_table(results):
+    """What a real kubectl saw beside the probe, in the VIP cases."""
+    rows = []
+    for case in CASES:
+        for profile in PROFILES:
+            views = [r['kubectl'] for r in results['runs']
+                     if r.get('case') == case and r['profile'] == profile and r.get('kubectl')]
+            if not views:
+                continue
+            rows.append('| %s | %s | %d | %d | %d | %s | %d | %s |\n' % (
+                case.replace('_', ' '), profile, len(views), sum(v['requests'] for v in views),
+                sum(v['failed'] for v in views), fmt(aggregate([v['slowest_s'] for v in views])['max'], 's'),
+                sum(v['stream_ends'] for v in views),
+                fmt(aggregate([v['longest_silence_s'] for v in views])['max'], 's')))
+    if not rows:
+        return []
+    return ['## What kubectl saw\n\n',
+            'A real `kubectl` (Debian\'s kubernetes-client) on the client, beside the probe, in the VIP cases: '
+            'a loop of `kubectl get --raw /version`, and a long-lived `kubectl get --raw ...?watch=true` that '
+            'is started again whenever it ends. Sums over the runs; the slowest call and the longest silence of '
+            'the watch (one event a second when all is well) are maxima.\n\n',
+            '| case | profile | runs | kubectl calls | failed | slowest call (s) | watch ended | longest silence (s) |\n'
+            '|---|---|---|---|---|---|---|---|\n'] + rows + ['\n']
+
+
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'bench', 'results', 'results.json')
     results = json.load(open(src))
@@ -169,13 +229,16 @@ def main():
            'Profiles: **guide** is the guide\'s configuration verbatim (multicast, tcp-check, 30 s timeouts, no '
            'track script, no redispatch); **default** keeps the guide\'s timings but fixes its failure modes; '
            '**fast** is tuned for sub-second takeover (see the end of this page).\n\n']
+    out.extend(summary_table(results))
+    out.extend(kubectl_table(results))
     for case, (title, name, unit, targets, bounds) in CASES.items():
         runs = [r for r in results['runs'] if r.get('case') == case]
         if not runs:
             continue
         out.append('## %s\n\n' % title)
-        out.append('| profile | N | %s min / median / max | failed min / median / max | VIP move median (s) | '
-                   'bound | target | probe lag p99 (ms) |\n|---|---|---|---|---|---|---|---|\n'
+        out.append('| profile | N | %s min / median / max | failed min / median / max | delayed median / max | '
+                   'longest wait max (ms) | VIP move median (s) | bound | target | probe lag p99 (ms) |\n'
+                   '|---|---|---|---|---|---|---|---|---|---|\n'
                    % ('outage (s)' if unit == 's' else '%s (%s)' % (name.replace('_', ' '), unit)))
         for profile in PROFILES:
             prs = [r for r in runs if r['profile'] == profile]
@@ -189,9 +252,12 @@ def main():
             shown = '%s / %s / %s' % (fmt(agg['min'], unit), fmt(agg['median'], unit), fmt(agg['max'], unit))
             if never and name == 'outage_s':
                 shown = 'not recovered in %d of %d runs (ended after >= %s s)' % (never, len(prs), fmt(agg['min'], unit))
-            out.append('| %s | %d | %s | %s / %s / %s | %s | %s | %s | %s |\n' % (
+            delayed = aggregate([r.get('delayed') for r in prs])
+            longest = aggregate([r.get('longest_wait_ms') for r in prs])
+            out.append('| %s | %d | %s | %s / %s / %s | %s / %s | %s | %s | %s | %s | %s |\n' % (
                 profile, len(prs), shown,
                 fmt(failed['min'], ''), fmt(failed['median'], ''), fmt(failed['max'], ''),
+                fmt(delayed['median'], ''), fmt(delayed['max'], ''), fmt(longest['max'], ''),
                 fmt(move['median'], 's'), bounds.get(profile, '-'), targets.get(profile, '-'),
                 fmt(lag['median'], '')))
         streams = [r.get('streams', {}) for r in runs]
