@@ -84,7 +84,7 @@ settled:
   description:
     - Whether every server has been checked and none is between states (C(UP 1/3)).
     - Right after haproxy starts it counts servers UP until checks say otherwise, so
-      an empty O(up) is conclusive only when this is true.
+      an empty RV(up) is conclusive only when this is true.
   returned: always
   type: bool
 '''

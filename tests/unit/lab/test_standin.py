@@ -60,7 +60,7 @@ class Standin(object):
                         data += chunk
         except ConnectionRefusedError:
             return 'refused', None, ''
-        head, _, body = data.decode().partition('\r\n\r\n')
+        head, _sep, body = data.decode().partition('\r\n\r\n')
         lines = head.split('\r\n')
         return int(lines[0].split()[1]), dict(line.split(': ', 1) for line in lines[1:]), body
 
@@ -85,7 +85,7 @@ def standin(cert, tmp_path):
 def test_listens_before_it_is_ready(standin):
     s = standin('--startup-delay', '1.5')
     assert s.get('/livez')[0] == 200
-    status, _, body = s.get('/readyz')
+    status, _headers, body = s.get('/readyz')
     assert status == 500 and 'poststarthook' in body
     assert s.get('/healthz')[0] == 500
     while time.monotonic() - s.started < 1.7:
@@ -105,7 +105,7 @@ def test_graceful_termination(standin):
     s.proc.send_signal(signal.SIGTERM)
     sent = time.monotonic()
     time.sleep(0.1)
-    status, _, body = s.get('/readyz')
+    status, _headers, body = s.get('/readyz')
     assert status == 500 and '[-]shutdown failed' in body
     assert s.get('/livez')[0] == 200 and s.get('/version')[0] == 200  # still serving
     while time.monotonic() - sent < 1.8:
@@ -124,7 +124,7 @@ def test_send_retry_after_rejects_new_requests_until_in_flight_ones_end(standin)
     time.sleep(0.2)
     s.proc.send_signal(signal.SIGTERM)
     time.sleep(0.8)
-    status, headers, _ = s.get('/version')
+    status, headers, _body = s.get('/version')
     assert status == 429 and headers.get('Retry-After') == '1'
     thread.join(5)
     assert slow['answer'][0] == 200

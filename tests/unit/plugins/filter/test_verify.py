@@ -80,7 +80,7 @@ def answer(ok=True, kind='ok', message='fine'):
     return {'results': [{'ok': ok, 'kind': kind, 'message': message}]}
 
 
-def api(ready=CPS, via_vip=None, kubectl=None, **kw):
+def api(ready=tuple(CPS), via_vip=None, kubectl=None, **kw):
     out = {'url': 'https://10.213.0.100:6443', 'probe_host': 'client',
            'via_vip': via_vip or answer(),
            'direct': dict((h, answer() if h in ready else answer(False, 'refused', 'refused there'))

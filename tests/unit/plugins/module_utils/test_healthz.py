@@ -122,7 +122,7 @@ def listener():
     def serve():
         while True:
             try:
-                conn, _ = sock.accept()
+                conn, _peer = sock.accept()
             except OSError:
                 return
             state['behaviour'](conn)
