@@ -70,8 +70,12 @@ def _plain(value):
     return u'%s' % value
 
 
-def host_variables(hostvars, host):
-    """What the inventory (and -e, and set_fact) says of ``host``, for the plan."""
+def host_variables(hostvars, host, unreadable=None):
+    """What the inventory (and -e, and set_fact) says of ``host``, for the plan.
+
+    A variable whose template fails (an undefined vault variable, say) is left
+    out and named in ``unreadable`` ({variable: error}).
+    """
     try:
         hvars = hostvars[host]
     except KeyError:
@@ -79,14 +83,18 @@ def host_variables(hostvars, host):
     inputs = None
     try:
         inputs = hvars['__kubeha_inputs']
-    except KeyError:
-        pass
+    except Exception:  # pylint: disable=broad-except
+        inputs = None
     if isinstance(inputs, dict) and inputs:
         return _plain(inputs)
     out = {}
     for name in list(hvars.keys()):
         if name.startswith(_plan.PREFIXES) or name == 'ansible_host':
-            out[name] = _plain(hvars[name])
+            try:
+                out[name] = _plain(hvars[name])
+            except Exception as exc:  # pylint: disable=broad-except
+                if unreadable is not None:
+                    unreadable[name] = str(getattr(exc, 'message', exc)).split('\n')[0]
     return out
 
 
@@ -100,7 +108,8 @@ def plan(hostvars, groups, settings, with_facts=False):
     hosts = []
     for key in ('kubeha_lb_group', 'kubeha_cp_group', 'kubeha_client_group'):
         hosts += [h for h in groups.get(settings[key]) or [] if h not in hosts]
-    raw = dict((host, host_variables(hostvars, host)) for host in hosts)
+    unreadable = dict((host, {}) for host in hosts)
+    raw = dict((host, host_variables(hostvars, host, unreadable[host])) for host in hosts)
     facts = None
     if with_facts:
         facts = {}
@@ -115,7 +124,8 @@ def plan(hostvars, groups, settings, with_facts=False):
                               for n in names)
                 subset.update(interfaces=names, os_family=host_facts.get('os_family'))
                 facts[host] = _plain(subset)
-    return _plan.build(raw, groups, settings, role_defaults(), role_specs(), facts=facts)
+    return _plan.build(raw, groups, settings, role_defaults(), role_specs(), facts=facts,
+                       unreadable=unreadable)
 
 
 def node_address(host, hostvars):

@@ -502,7 +502,7 @@ def _haproxy(eff, servers, front, os_family):
     return out
 
 
-def build(raw, groups, settings, defaults, specs, facts=None, extra_known=()):
+def build(raw, groups, settings, defaults, specs, facts=None, extra_known=(), unreadable=None):
     """The plan for every load balancer and the endpoint, with every problem.
 
     raw       {host: {variable: value}} as the inventory gives them
@@ -512,10 +512,17 @@ def build(raw, groups, settings, defaults, specs, facts=None, extra_known=()):
     defaults  {variable: value} the roles' defaults files
     specs     {variable: argument spec} every role's argument spec
     facts     {host: ansible_facts} when gathered (interfaces are then checked)
+    unreadable {host: {variable: error}} variables whose template failed
     """
     problems, warnings = Problems(), Problems()
     _check_groups(settings, groups, problems)
     lbs = list(groups.get(settings['kubeha_lb_group']) or [])
+    unreadable = unreadable or {}
+    for host in sorted(unreadable, key=lambda h: (h not in lbs, h)):
+        for name, error in sorted(unreadable[host].items()):
+            if host in lbs or not name.startswith(('haproxy_', 'keepalived_')):
+                problems.add(host, '%s cannot be read: %s; define what its template uses (a '
+                                   'vault variable, say) for this host' % (name, error))
     cps = list(groups.get(settings['kubeha_cp_group']) or [])
     clients = list(groups.get(settings['kubeha_client_group']) or [])
     everyone = lbs + [h for h in cps + clients if h not in lbs]
@@ -594,11 +601,11 @@ def build(raw, groups, settings, defaults, specs, facts=None, extra_known=()):
         )
         if instance['version'] == 2:
             secret = eff.get('keepalived_auth_pass') or ''
-            if not secret:
+            if secret:
+                instance['authentication'] = dict(auth_type='PASS', auth_pass=secret)
+            elif 'keepalived_auth_pass' not in unreadable.get(host, {}):
                 problems.add(host, 'keepalived_auth_pass is not set: give a 1-8 character '
                                    'secret (keep it in Ansible Vault); VRRPv2 needs it')
-            else:
-                instance['authentication'] = dict(auth_type='PASS', auth_pass=secret)
         if vip is not None:
             _check_vrrp_rules(host, instance, scripts, problems)
         instance.pop('authentication', None)  # the plan holds no secret

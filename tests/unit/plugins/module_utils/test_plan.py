@@ -243,3 +243,12 @@ def test_node_address_prefers_kubeha_address():
     ('192.168.1.100', 'eno1'), ('192.168.1.100/24', 'eno1'), ('10.0.200.1', 'ens4'), ('172.16.0.1', '')])
 def test_interface_for_address(address, expected):
     assert P.interface_for_address(address, facts('lb1', 'eno1', extra=['ens4'])) == expected
+
+
+def test_a_variable_whose_template_fails_is_named_once():
+    plan = build(unreadable={'lb1': {'keepalived_auth_pass': "'vault_pass' is undefined"},
+                             'lb2': {'keepalived_auth_pass': "'vault_pass' is undefined"},
+                             'cp1': {'keepalived_auth_pass': "'vault_pass' is undefined"}},
+                 host_vars={'lb1': {'keepalived_auth_pass': None}, 'lb2': {'keepalived_auth_pass': None}})
+    assert plan['errors'] == ["lb1, lb2: keepalived_auth_pass cannot be read: 'vault_pass' is undefined; "
+                              "define what its template uses (a vault variable, say) for this host"]
