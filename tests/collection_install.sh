@@ -26,6 +26,9 @@ printf "[defaults]\n" > "$work/ansible.cfg"
 ansible-doc kubeha.control_plane.vrrp_config >/dev/null
 ansible-doc -t role kubeha.control_plane.haproxy >/dev/null
 ansible-doc -t role kubeha.control_plane.keepalived >/dev/null
+for filter in plan node_address endpoint_report; do
+  ansible-doc -t filter "kubeha.control_plane.$filter" >/dev/null
+done
 ansible-playbook -i localhost, -c local "$root/tests/integration/installed_collection.yml" \
   -e "scratch=$work" -e "installed=$installed" -e "ansible_python_interpreter=$(command -v python3)"
 echo "collection build/install: ok"

@@ -94,7 +94,7 @@ def host_variables(hostvars, host, unreadable=None):
                 out[name] = _plain(hvars[name])
             except Exception as exc:  # pylint: disable=broad-except
                 if unreadable is not None:
-                    unreadable[name] = str(getattr(exc, 'message', exc)).split('\n')[0]
+                    unreadable[name] = str(getattr(exc, 'message', exc)).split('\n', maxsplit=1)[0]
     return out
 
 
