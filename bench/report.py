@@ -7,6 +7,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from analysis import DELAY_MARGIN_MS, UNREADY_BOUND_S, aggregate  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (  # noqa: E402
+    PROFILE_VARIABLES, PROFILES as PROFILE_TABLE, takeover_bound_s,
+)
 from run import MAX_WAIT_S, MIN_AFTER_FAULT_S, PRE_S, SETTLE_S  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -152,6 +155,25 @@ def window_text(results):
             % (window['pre_s'], window['settle_s'], window['settle_s'] + 1, '; '.join(longer), window['max_wait_s']))
 
 
+def profile_table():
+    """The profile table itself (plugins/module_utils/profiles.py), and the bounds it implies."""
+    names = [n for n in PROFILE_VARIABLES if n != 'haproxy_template']
+    out = ['## The profiles\n\n',
+           'Generated from `plugins/module_utils/profiles.py` (the one home of these values); a value a '
+           'profile does not set is not used by it (the guide\'s files have no such setting).\n\n',
+           '| setting | %s |\n|---|%s\n' % (' | '.join(PROFILES), '---|' * len(PROFILES))]
+    for name in names:
+        cells = [str(PROFILE_TABLE[p][name]).lower() if isinstance(PROFILE_TABLE[p].get(name), bool)
+                 else str(PROFILE_TABLE[p].get(name, '-')) for p in PROFILES]
+        out.append('| `%s` | %s |\n' % (name, ' | '.join(cells)))
+    out.append('| takeover after the holder dies, at most (3 adverts + skew, s) | %s |\n'
+               % ' | '.join('%.2f' % takeover_bound_s(PROFILE_TABLE[p]['keepalived_advert_int']) for p in PROFILES))
+    out.append('| an unready apiserver out of rotation within (s) | %s |\n\n'
+               % ' | '.join('never (tcp check)' if UNREADY_BOUND_S[p] is None else '%.2f' % UNREADY_BOUND_S[p]
+                            for p in PROFILES))
+    return out
+
+
 def summary_table(results):
     """The first table: what clients lived through, per case and profile."""
     out = ['## Summary: what clients wait\n\n',
@@ -277,6 +299,7 @@ def main():
         out.append('\n')
     if 'bounds' in images:
         out.append('## Measured against the protocol bounds\n\n![bounds](img/bench-bounds.png)\n\n')
+    out.extend(profile_table())
     out.append(open(os.path.join(ROOT, 'docs', 'performance_notes.md')).read())
     with open(os.path.join(ROOT, 'docs', 'performance.md'), 'w') as handle:
         handle.write(''.join(out))

@@ -22,7 +22,7 @@ import math
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
     COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
-    PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value,
+    PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value, takeover_bound_s,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
@@ -670,7 +670,7 @@ def _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts):
         monitor_url=_monitor_url(first) if lbs else '',
         profile=first.get('keepalived_profile', 'default') if lbs else 'default',
         haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
-        takeover_bound_s=(4 * float(first['keepalived_advert_int'])) if lbs else None,
+        takeover_bound_s=takeover_bound_s(first['keepalived_advert_int']) if lbs else None,
         kubeadm=dict(control_plane_endpoint=host_port, cert_sans=[address] if address else [],
                      init_command='kubeadm init --control-plane-endpoint "%s" --upload-certs'
                      % host_port),

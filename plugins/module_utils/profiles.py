@@ -147,7 +147,7 @@ def unready_bound_s(profile):
     return inter + (fall - 1) * fastinter + timeout
 
 
-def takeover_bound_s(profile):
-    """A backup's master-down interval: 3 missed adverts plus its skew (< 1 advert)."""
-    advert = float(profile_value(profile, 'keepalived_advert_int'))
-    return 3 * advert + advert
+def takeover_bound_s(advert_int):
+    """At most how long a backup waits for a dead holder: its master-down interval,
+    3 missed adverts plus its skew time ((256 - priority) / 256 adverts, < 1)."""
+    return 4 * float(advert_int)
