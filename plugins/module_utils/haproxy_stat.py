@@ -75,10 +75,40 @@ def command(path, line, timeout=5.0):
 
 
 def admin_state(status):
-    """The administrative state (ready, drain, maint) behind a `show stat` status."""
+    """The administrative state (ready, drain, maint) a `show stat` status shows.
+
+    Only a guess: a drained server whose checks fail shows DOWN, not DRAIN.
+    Prefer admin_states() (`show servers state`), which reads the flags.
+    """
     word = str(status or '').split(' ', maxsplit=1)[0]
     if word == 'MAINT':
         return 'maint'
     if word == 'DRAIN':
         return 'drain'
     return 'ready'
+
+
+# srv_admin_state flags (haproxy's SRV_ADMF_*): forced, inherited, config,
+# resolver and hostname maintenance; forced and inherited drain.
+MAINT_FLAGS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40
+DRAIN_FLAGS = 0x08 | 0x10
+
+
+def admin_states(text, backend):
+    """{server: ready|drain|maint} of one backend from `show servers state BACKEND`."""
+    lines = [line for line in (text or '').splitlines() if line.strip()]
+    header = next((line for line in lines if line.startswith('# be_id')), None)
+    if header is None:
+        raise ValueError('not haproxy "show servers state" output: %r' % (lines[:2],))
+    names = header[2:].split()
+    out = {}
+    for line in lines:
+        if line.startswith('#') or not line[:1].isdigit():
+            continue
+        row = dict(zip(names, line.split()))
+        if row.get('be_name') != backend:
+            continue
+        flags = int(row.get('srv_admin_state') or 0)
+        out[row['srv_name']] = ('maint' if flags & MAINT_FLAGS else
+                                'drain' if flags & DRAIN_FLAGS else 'ready')
+    return out

@@ -104,7 +104,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import (
-    admin_state, command, parse_show_stat,
+    admin_states, command, parse_show_stat,
 )
 
 
@@ -123,6 +123,16 @@ def _server(module):
                             ', '.join(s['name'] for s in servers)))
 
 
+def _admin_state(module):
+    """ready, drain or maint, from the flags (a drained server whose checks fail shows DOWN)."""
+    p = module.params
+    try:
+        states = admin_states(command(p['socket'], 'show servers state %s' % p['backend']), p['backend'])
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg='cannot read the server states from %s: %s' % (p['socket'], to_native(exc)))
+    return states.get(p['name'], 'ready')
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -139,7 +149,7 @@ def main():
     p = module.params
     server = _server(module)
     previous = server['status']
-    changed = admin_state(previous) != p['state']
+    changed = _admin_state(module) != p['state']
     if changed and not module.check_mode:
         answer = command(p['socket'], 'set server %s/%s state %s' % (p['backend'], p['name'], p['state']))
         if answer.strip():

@@ -66,7 +66,7 @@ def test_other_group_names(tmp_path):
     rc, out = playbook(inventory, 'site.yml')
     assert rc == 0 and 'changed=0' in out and 'changed=1' not in out, out[-3000:]
     rc, out = playbook(inventory, 'playbooks/verify.yml')
-    assert rc == 0 and 'answering directly: %d/%d' % (len(T['cps']), len(T['cps'])) in out, out[-3000:]
+    assert rc == 0 and 'phase: healthy (%d/%d apiservers ready)' % (len(T['cps']), len(T['cps'])) in out, out[-3000:]
     rc, out = playbook(inventory, 'playbooks/failover_drill.yml', '-e', 'drill_confirm=true',
                        '--tags', 'keepalived')
     assert rc == 0 and 'VIP moved' in out, out[-3000:]

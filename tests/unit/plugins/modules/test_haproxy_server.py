@@ -12,17 +12,35 @@ def show_stat(status, scur):
     return HEADER + 'kube-apiservers,cp1,%d,%s,L7OK\nkube-apiservers,cp2,0,UP,L7OK\n' % (scur, status)
 
 
-class FakeHaproxy(object):
-    """The stats socket: cp1's sessions end one per poll after the drain."""
+STATE_HEADER = ('1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight '
+                'srv_iweight\n')
+FLAGS = {'ready': 0, 'drain': 8, 'maint': 1}
 
-    def __init__(self, sessions, ending=True):
-        self.status, self.sessions, self.ending, self.commands = 'UP', sessions, ending, []
+
+class FakeHaproxy(object):
+    """The stats socket: cp1's sessions end one per poll after the drain; with
+    ``checks_fail`` its checks fail, so a drained cp1 shows DOWN, as haproxy does."""
+
+    def __init__(self, sessions, ending=True, admin='ready', checks_fail=False):
+        self.admin, self.sessions, self.ending, self.commands = admin, sessions, ending, []
+        self.checks_fail = checks_fail
+
+    @property
+    def status(self):
+        if self.admin == 'maint':
+            return 'MAINT'
+        if self.checks_fail:
+            return 'DOWN'
+        return 'DRAIN' if self.admin == 'drain' else 'UP'
 
     def command(self, path, line, timeout=5.0):
         self.commands.append(line)
         if line.startswith('set server'):
-            self.status = {'drain': 'DRAIN', 'maint': 'MAINT', 'ready': 'UP'}[line.split()[-1]]
+            self.admin = line.split()[-1]
             return '\n'
+        if line.startswith('show servers state'):
+            return STATE_HEADER + '3 kube-apiservers 1 cp1 10.0.0.1 2 %d 1 1\n3 kube-apiservers 2 cp2 10.0.0.2 2 0 1 1\n' % (
+                FLAGS[self.admin])
         text = show_stat(self.status, self.sessions)
         if self.status == 'DRAIN' and self.ending and self.sessions:
             self.sessions -= 1
@@ -42,8 +60,8 @@ class Clock(object):
 
 @pytest.fixture
 def fake(monkeypatch):
-    def make(sessions, ending=True):
-        haproxy = FakeHaproxy(sessions, ending)
+    def make(sessions, ending=True, **kw):
+        haproxy = FakeHaproxy(sessions, ending, **kw)
         clock = Clock()
         monkeypatch.setattr(haproxy_server, 'command', haproxy.command)
         monkeypatch.setattr(haproxy_server, 'time', clock)
@@ -82,6 +100,15 @@ def test_check_mode_changes_nothing(fake, run_module):
                                          '_ansible_check_mode': True})
     assert result['changed'] and not any(c.startswith('set server') for c in haproxy.commands)
     assert clock.now == 0
+
+
+def test_a_drained_server_that_is_down_is_put_back(fake, run_module):
+    """Restarted while drained, its checks fail: haproxy shows DOWN, not DRAIN.
+    'ready' must still clear the drain (it once read the status and did nothing)."""
+    haproxy, clock = fake(sessions=0, admin='drain', checks_fail=True)
+    result = run_module(haproxy_server, {'name': 'cp1', 'state': 'ready'})
+    assert result['rc'] == 0 and result['changed'] and result['previous'] == 'DOWN'
+    assert 'set server kube-apiservers/cp1 state ready' in haproxy.commands and haproxy.admin == 'ready'
 
 
 def test_ready_again_is_idempotent(fake, run_module):
