@@ -66,8 +66,12 @@ def test_settled(servers, expected):
 
 
 # `show servers state` from the lab's haproxy 2.6: cp2 drained, then its apiserver killed.
-SERVERS_STATE = """1
-# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+SERVERS_STATE = ("1\n"
+                 "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight "
+                 "srv_iweight srv_time_since_last_change srv_check_status srv_check_result "
+                 "srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id "
+                 "srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr "
+                 "srv_agent_addr srv_agent_port\n") + """\
 3 kube-apiservers 1 cp1 10.213.0.21 2 0 1 1 36 15 3 4 6 0 0 0 - 6443 - 0 0 - - 0
 3 kube-apiservers 2 cp2 10.213.0.22 0 8 1 1 3 8 2 0 6 0 0 0 - 6443 - 0 0 - - 0
 3 kube-apiservers 3 cp3 10.213.0.23 2 1 1 1 36 15 3 4 6 0 0 0 - 6443 - 0 0 - - 0
