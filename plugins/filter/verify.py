@@ -125,7 +125,10 @@ def _api_violations(api, control_plane, ready, phase, allowed, violations, notes
             else:
                 violations.append('%s: %s' % (where, message))
     kubectl = api.get('kubectl')
-    if kubectl and not kubectl.get('skipped'):
+    missing = {100: 'kubectl is not installed on %s', 101: 'the kubeconfig for kubectl is missing on %s'}
+    if kubectl and not kubectl.get('skipped') and kubectl.get('rc') in missing:
+        violations.append((missing[kubectl['rc']] % api.get('probe_host')) + ' (verify_kubectl: always)')
+    elif kubectl and not kubectl.get('skipped'):
         answer = (kubectl.get('stdout') or '').strip()
         if answer == 'ok':
             notes.append('kubectl get --raw /readyz through %s: ok' % url)

@@ -132,6 +132,8 @@ def test_kubectl_is_judged_when_it_ran():
                for v in bad['violations'])
     skipped = report(HEALTHY, api=api(kubectl={'skipped': True}))
     assert skipped['violations'] == []
+    absent = report(HEALTHY, api=api(kubectl={'rc': 100, 'stdout': ''}))
+    assert absent['violations'] == ['kubectl is not installed on client (verify_kubectl: always)']
 
 
 def test_kubeconfig_pointing_elsewhere():
