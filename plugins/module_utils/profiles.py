@@ -147,6 +147,28 @@ def unready_bound_s(profile):
     return inter + (fall - 1) * fastinter + timeout
 
 
+def skew_s(advert_int, priority):
+    """A VRRP backup's skew time: (256 - priority) / 256 adverts."""
+    return (256 - int(priority)) / 256.0 * float(advert_int)
+
+
+def vip_move_bounds_s(profile, backup_priority):
+    """When the backup holds the VIP after each kind of fault on the holder, by the protocol:
+    keepalived stops (priority-0 advert, then the skew), the holder dies (3 missed
+    adverts + skew), its haproxy dies (track script fails `fall` times, FAULT,
+    then the skew; None without a track script)."""
+    advert = float(profile_value(profile, 'keepalived_advert_int'))
+    skew = skew_s(advert, backup_priority)
+    tracked = profile_value(profile, 'keepalived_track_haproxy')
+    return {
+        'keepalived_stop': skew,
+        'holder_container_kill': 3 * advert + skew,
+        'haproxy_kill': (int(profile_value(profile, 'keepalived_track_fall'))
+                         * float(profile_value(profile, 'keepalived_track_interval')) + skew)
+        if tracked else None,
+    }
+
+
 def takeover_bound_s(advert_int):
     """At most how long a backup waits for a dead holder: its master-down interval,
     3 missed adverts plus its skew time ((256 - priority) / 256 adverts, < 1)."""

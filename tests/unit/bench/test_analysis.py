@@ -5,6 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'bench'))
 from analysis import aggregate, kubectl_view, percentile, settled, stream_breaks, summarize  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import vip_move_bounds_s  # noqa: E402
 
 
 def timeline(pattern, start=100.0, step=0.01, latency=5.0):
@@ -151,3 +152,10 @@ def test_nothing_delayed_when_nothing_happens():
     reqs = timeline('.' * 50)
     result = summarize(reqs, reqs[25]['t'])
     assert result['delayed'] == 0 and result['longest_wait_ms'] == 5.0
+
+
+def test_vip_move_bounds_come_from_the_profile_table():
+    default, fast, guide = (vip_move_bounds_s(p, 100) for p in ('default', 'fast', 'guide'))
+    assert round(default['holder_container_kill'], 2) == 3.61 and round(fast['holder_container_kill'], 2) == 0.36
+    assert round(default['haproxy_kill'], 2) == 2.61 and round(fast['haproxy_kill'], 2) == 1.06
+    assert round(default['keepalived_stop'], 2) == 0.61 and guide['haproxy_kill'] is None
