@@ -45,7 +45,10 @@ deps: venv link image
 # ------------------------------------------------------------------------ lab
 lab: lab-up lab-converge lab-verify lab-failover lab-report
 
+# molecule remembers creating the lab: if its containers were removed by hand,
+# forget that first, or create would skip them and prepare fail.
 lab-up: deps
+	docker inspect lb1 >/dev/null 2>&1 || molecule destroy -s default >/dev/null
 	molecule create -s default
 	molecule prepare -s default --force
 
