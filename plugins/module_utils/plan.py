@@ -71,8 +71,6 @@ SCRIPT_FIELD_VARIABLES = {
 }
 # How to fix what a rule found, per variable, where the rule's own words do not say.
 FIXES = {
-    'keepalived_unicast': 'add another load balancer to the group, or set '
-                          'keepalived_unicast: false (multicast)',
     'keepalived_priority': 'or drop keepalived_priority to derive it from inventory order',
     'keepalived_vrrp_version': 'set keepalived_vrrp_version: 3 (or kubeha_profile: fast)',
 }
@@ -96,9 +94,6 @@ class Problems(object):
             self._hosts[text] = []
         if host and host not in self._hosts[text]:
             self._hosts[text].append(host)
-
-    def __len__(self):
-        return len(self._order)
 
     def lines(self):
         out = []
@@ -192,10 +187,6 @@ def _example(spec):
 
 
 # ------------------------------------------------------------ variables
-
-def known_variables(specs, extra=()):
-    return set(specs) | set(extra)
-
 
 def unknown_variables(host_vars, known):
     """[(name, suggestion or '')] for prefixed variables no role or playbook knows."""
@@ -502,7 +493,7 @@ def _haproxy(eff, servers, front, os_family):
     return out
 
 
-def build(raw, groups, settings, defaults, specs, facts=None, extra_known=(), unreadable=None):
+def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     """The plan for every load balancer and the endpoint, with every problem.
 
     raw       {host: {variable: value}} as the inventory gives them
@@ -529,7 +520,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, extra_known=(), un
     for host in everyone:
         raw.setdefault(host, {})
 
-    known = known_variables(specs, extra_known)
+    known = set(specs)
     for host in everyone:
         for name, suggestion in unknown_variables(raw[host], known):
             if name in RENAMED:
