@@ -4,7 +4,12 @@
 """Controller side of the plan (plugins/module_utils/plan.py).
 
 plan         hostvars | kubeha.control_plane.plan(groups, settings[, with_facts])
-             the whole plan: errors, warnings, per-load-balancer settings, endpoint
+             the whole plan: errors, warnings, per-load-balancer settings, every
+             cluster's endpoint
+plan_view    plan | kubeha.control_plane.plan_view(host)
+             the plan as one host reads it (endpoint: its cluster's)
+rollout      plan | kubeha.control_plane.rollout(holders)
+             the order and batch sizes of a rolling change
 node_address host | kubeha.control_plane.node_address(hostvars)
              a host's address on the cluster network
 
@@ -104,6 +109,7 @@ def plan(hostvars, groups, settings, with_facts=False):
     for key, default in (('kubeha_lb_group', 'loadbalancers'), ('kubeha_cp_group', 'control_plane'),
                          ('kubeha_client_group', 'clients')):
         settings[key] = settings.get(key) or default
+    settings['kubeha_clusters'] = list(settings.get('kubeha_clusters') or [])
     groups = dict((name, list(members)) for name, members in (groups or {}).items())
     hosts = []
     for key in ('kubeha_lb_group', 'kubeha_cp_group', 'kubeha_client_group'):
@@ -128,6 +134,17 @@ def plan(hostvars, groups, settings, with_facts=False):
                        unreadable=unreadable)
 
 
+def plan_view(plan_, host):
+    """The plan as ``host`` reads it: ``endpoint`` and ``cluster`` are its cluster's."""
+    return _plan.view(plan_, host)
+
+
+def rollout(plan_, holders):
+    """{order, batches}: backups before holders within a cluster, clusters side by side."""
+    order, batches = _plan.rollout(plan_, list(holders or []))
+    return dict(order=order, batches=batches)
+
+
 def node_address(host, hostvars):
     """The host's IP on the cluster network: kubeha_address, else an IP ansible_host."""
     return _plan.node_address(host, host_variables(hostvars, host))
@@ -138,4 +155,6 @@ class FilterModule(object):
         return {
             'plan': plan,
             'node_address': node_address,
+            'plan_view': plan_view,
+            'rollout': rollout,
         }

@@ -116,8 +116,11 @@ def _api_violations(api, control_plane, ready, phase, allowed, violations, notes
     """What the clients' view says: through the VIP, from the controller, kubectl,
     each node directly, and where kubeadm's kubeconfigs point."""
     url = api.get('url', 'the VIP')
-    for where, answer in (('via the VIP from %s' % api.get('probe_host'), api.get('via_vip')),
-                          ('via the VIP from the controller', api.get('from_controller'))):
+    probes = [('via the VIP from %s' % api.get('probe_host'), api.get('via_vip')),
+              ('via the VIP from the controller', api.get('from_controller'))]
+    for other, answer in sorted((api.get('via_other_vips') or {}).items()):
+        probes.append(('via the VIP %s from %s' % (other, api.get('probe_host')), answer))
+    for where, answer in probes:
         for kind, message in _failures(answer):
             if phase == 'bootstrapping' and allowed and kind == 'closed':
                 notes.append('%s: no apiserver behind %s yet; haproxy accepts and closes, as '
@@ -182,6 +185,15 @@ def endpoint_report(load_balancers, settings):
     expected = _vip_violations(lbs, vip, holders, preempt, violations, notes,
                                settings.get('by_priority'))
     _vrrp_violations(lbs, holders, violations)
+    vips = list(settings.get('vips') or [])
+    for lb in lbs:
+        held = lb.get('held_vips')
+        if lb['host'] in holders and held is not None and len(vips) > 1 and \
+                sorted(held) != sorted(vips):
+            violations.append('%s holds %s but not %s: the VIPs of a dual-stack endpoint ride '
+                              'on one VRRP instance and must sit together'
+                              % (lb['host'], ', '.join(held),
+                                 ', '.join(v for v in vips if v not in held)))
     excused = [h for h in control_plane if h not in ready] if allowed else []
     _haproxy_violations(lbs, control_plane, violations, excused)
     if api is not None:

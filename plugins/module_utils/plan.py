@@ -31,6 +31,8 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config i
 PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'verify_')
 PRIORITY_BASE_VAR = 'keepalived_priority_base'
 LIBEXEC = '/usr/local/libexec/kubeha'
+# The cluster of an inventory without kubeha_clusters (kubeadm's default clusterName).
+DEFAULT_CLUSTER = 'kubernetes'
 
 # Variables that were renamed: the old name is reported with the new one.
 RENAMED = {
@@ -481,42 +483,181 @@ def _monitor_url(eff):
                                eff['haproxy_monitor_uri'])
 
 
-def _haproxy(eff, servers, front, os_family):
+def _haproxy(eff, servers, front, os_family, dual_stack=False):
     out = dict((name[len('haproxy_'):], value) for name, value in eff.items()
                if name.startswith('haproxy_'))
     port = int(eff.get('haproxy_backend_port') or 6443)
-    servers = [dict(name=s['name'], address=s['address'], port=int(s.get('port') or port))
+    servers = [dict(name=s['name'], address=s['address'], port=int(s.get('port') or port),
+                    endpoint=_host_port(str(s['address']), int(s.get('port') or port)))
                for s in (eff.get('haproxy_backend_servers') or servers)]
-    out.update(frontend_port=front, backend_servers=servers, backend=HAPROXY_BACKEND_NAME,
+    listen = str(eff.get('haproxy_frontend_address') or '*')
+    if listen in ('*', '::', '0.0.0.0') and dual_stack:
+        binds = [':::%d v4v6' % front]  # one socket for both families
+    elif listen == '*':
+        binds = ['*:%d' % front]
+    else:
+        binds = [_host_port(listen, front)]
+    out.update(frontend_port=front, binds=binds, backend_servers=servers,
+               backend=HAPROXY_BACKEND_NAME,
                socket=(OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket'],
                monitor_url=_monitor_url(eff))
     return out
 
 
+def _check_vip6(host, eff, vip, addresses, address, problems):
+    """The IPv6 VIP of a dual-stack endpoint, beside an IPv4 keepalived_vip."""
+    text = eff.get('keepalived_vip_ipv6') or ''
+    if not text:
+        return None
+    vip6 = parse_vip(text)
+    if vip6 is None or vip6.version != 6:
+        problems.add(host, 'keepalived_vip_ipv6 %r is not an IPv6 address: use the '
+                           'fd00:10::100/64 form' % text)
+        return None
+    if vip is not None and vip.version == 6:
+        problems.add(host, 'keepalived_vip_ipv6 %s is set beside an IPv6 keepalived_vip %s: '
+                           'it is the IPv6 VIP of a dual-stack endpoint, whose keepalived_vip '
+                           'is IPv4; drop one of them' % (text, vip))
+        return None
+    if str(vip6.ip) in addresses:
+        problems.add(host, 'keepalived_vip_ipv6 %s is the address of host %s: choose a free '
+                           'address' % (vip6.ip, addresses[str(vip6.ip)]))
+    return vip6
+
+
+def clusters_of(settings, groups, problems):
+    """[(name, load balancers, control-plane nodes, clients)], checked.
+
+    Without kubeha_clusters the inventory is one cluster (DEFAULT_CLUSTER).
+    With it, each named group is a cluster: its members that are in the load
+    balancer, control-plane and client groups. A load balancer or control-plane
+    node belongs to exactly one cluster; a client in no cluster serves them all.
+    """
+    lb_all = list(groups.get(settings['kubeha_lb_group']) or [])
+    cp_all = list(groups.get(settings['kubeha_cp_group']) or [])
+    client_all = list(groups.get(settings['kubeha_client_group']) or [])
+    names = [str(n) for n in settings.get('kubeha_clusters') or []]
+    if not names:
+        _check_groups(settings, groups, problems)
+        return [(DEFAULT_CLUSTER, lb_all, cp_all, client_all)]
+    out, owner, seen_names = [], {}, set()
+    claimed_clients = set()
+    for name in names:
+        if name in seen_names:
+            problems.add(None, 'kubeha_clusters names %r twice: list each cluster once' % name)
+            continue
+        seen_names.add(name)
+        members = groups.get(name)
+        if not members:
+            problems.add(None, 'kubeha_clusters names group %r, which is missing or empty: '
+                               'create it with the cluster\'s load balancers and control-plane '
+                               'nodes (its group_vars hold the cluster\'s VIP, VRID and secret)'
+                         % name)
+            continue
+        lbs = [h for h in lb_all if h in members]
+        cps = [h for h in cp_all if h in members]
+        clients = [h for h in client_all if h in members]
+        claimed_clients.update(clients)
+        for what, hosts, key in (('load balancer', lbs, 'kubeha_lb_group'),
+                                 ('control-plane node', cps, 'kubeha_cp_group')):
+            if not hosts:
+                problems.add(None, 'cluster %r has no %s: put its hosts in both group %r and '
+                                   'group %r (%s)' % (name, what, name, settings[key], key))
+        for host in lbs + cps:
+            if host in owner:
+                problems.add(host, 'is in cluster %r and in cluster %r: a load balancer or '
+                                   'control-plane node serves one cluster; remove it from group '
+                                   '%r or %r' % (owner[host], name, owner[host], name))
+            else:
+                owner[host] = name
+        out.append((name, lbs, cps, clients))
+    for host in lb_all + cp_all:
+        if host not in owner:
+            problems.add(host, 'is in group %r but in none of the clusters kubeha_clusters '
+                               'names (%s): add it to its cluster\'s group'
+                         % (settings['kubeha_lb_group'] if host in lb_all else
+                            settings['kubeha_cp_group'], ', '.join(names)))
+    shared = [h for h in client_all if h not in claimed_clients]
+    return [(name, lbs, cps, clients + shared) for name, lbs, cps, clients in out]
+
+
+def _vrid_networks(endpoint, facts):
+    """The networks a cluster's VRRP adverts are seen on, where they are known."""
+    nets = set()
+    for text in [endpoint['vip_cidr']]:
+        if text and not text.endswith(('/32', '/128')):
+            nets.add(parse_vip(text).network)
+    for host in endpoint['load_balancers']:
+        name = interface_for_address(endpoint['vip'], (facts or {}).get(host)) if endpoint['vip'] else ''
+        for net in interface_networks((facts or {}).get(host)).get(name) or []:
+            nets.add(net.network)
+    return nets
+
+
+def _check_fleet(endpoints, facts, problems):
+    """Clusters in one inventory must not collide: VIPs, and VRIDs on one network."""
+    names = list(endpoints)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            a, b = endpoints[first], endpoints[second]
+            for vip in set(a['vips']) & set(b['vips']):
+                problems.add(None, 'clusters %r and %r both use the VIP %s: give each '
+                                   'cluster its own keepalived_vip (in its group_vars)'
+                             % (first, second, vip))
+            if a['vrid'] is None or a['vrid'] != b['vrid']:
+                continue
+            nets_a, nets_b = _vrid_networks(a, facts), _vrid_networks(b, facts)
+            apart = nets_a and nets_b and not any(
+                x.version == y.version and x.overlaps(y) for x in nets_a for y in nets_b)
+            if not apart:
+                where = ', '.join(sorted(str(n) for n in nets_a | nets_b)) or 'a network not known yet'
+                problems.add(None, 'clusters %r and %r both use keepalived_vrid %s on the same '
+                                   'network (%s): VRRP routers of one VRID on one segment fight '
+                                   'over it; give each cluster its own keepalived_vrid'
+                             % (first, second, a['vrid'], where))
+            else:
+                continue
+    files = {}
+    for name in names:
+        path = endpoints[name]['kubeadm']['snippet_file']
+        if path and path in files:
+            problems.add(None, 'clusters %r and %r both write the kubeadm snippet to %s: set '
+                               'kubeha_kubeadm_snippet_file in each cluster\'s group_vars'
+                         % (files[path], name, path))
+        files.setdefault(path, name)
+
+
 def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
-    """The plan for every load balancer and the endpoint, with every problem.
+    """The plan for every load balancer and every cluster's endpoint, with every problem.
 
     raw       {host: {variable: value}} as the inventory gives them
     groups    {group: [host, ...]}
     settings  kubeha_lb_group, kubeha_cp_group, kubeha_client_group,
-              kubeha_strict_variables (the play's values)
+              kubeha_clusters, kubeha_strict_variables (the play's values)
     defaults  {variable: value} the roles' defaults files
     specs     {variable: argument spec} every role's argument spec
     facts     {host: ansible_facts} when gathered (interfaces are then checked)
     unreadable {host: {variable: error}} variables whose template failed
+
+    Returns errors, warnings, hosts (per load balancer, with its cluster),
+    clusters (names, in order), endpoints (per cluster), member_of
+    ({host: cluster} for load balancers and control-plane nodes) and endpoint
+    (the first cluster's, for a single-cluster inventory).
     """
     problems, warnings = Problems(), Problems()
-    _check_groups(settings, groups, problems)
-    lbs = list(groups.get(settings['kubeha_lb_group']) or [])
+    clusters = clusters_of(settings, groups, problems)
+    lbs_all = [h for _, lbs, _, _ in clusters for h in lbs]
     unreadable = unreadable or {}
-    for host in sorted(unreadable, key=lambda h: (h not in lbs, h)):
+    for host in sorted(unreadable, key=lambda h: (h not in lbs_all, h)):
         for name, error in sorted(unreadable[host].items()):
-            if host in lbs or not name.startswith(('haproxy_', 'keepalived_')):
+            if host in lbs_all or not name.startswith(('haproxy_', 'keepalived_')):
                 problems.add(host, '%s cannot be read: %s; define what its template uses (a '
                                    'vault variable, say) for this host' % (name, error))
-    cps = list(groups.get(settings['kubeha_cp_group']) or [])
-    clients = list(groups.get(settings['kubeha_client_group']) or [])
-    everyone = lbs + [h for h in cps + clients if h not in lbs]
+    everyone = []
+    for _, lbs, cps, clients in clusters:
+        for host in lbs + cps + clients:
+            if host not in everyone:
+                everyone.append(host)
     for host in everyone:
         raw.setdefault(host, {})
 
@@ -535,16 +676,37 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     # haproxy_ and keepalived_ settings matter on the load balancers only (a
     # group_vars/all typo is reported once per load balancer, not per node).
     lb_only = ('haproxy_', 'keepalived_')
-    effs = dict((h, effective(raw[h] if h in lbs else dict(
+    effs = dict((h, effective(raw[h] if h in lbs_all else dict(
         (k, v) for k, v in raw[h].items() if not k.startswith(lb_only)), defaults, specs, h, problems))
         for h in everyone)
     addresses = _check_addresses(everyone, raw, problems)
+
+    plan_hosts, endpoints, member_of = {}, {}, {}
+    for name, lbs, cps, clients in clusters:
+        for host in lbs + cps:
+            member_of.setdefault(host, name)
+        hosts, endpoint = _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts,
+                                         settings, unreadable, problems)
+        plan_hosts.update(hosts)
+        endpoints[name] = endpoint
+    if len(endpoints) > 1:
+        _check_fleet(endpoints, facts, problems)
+    names = [name for name, _, _, _ in clusters]
+    return dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
+                clusters=names, endpoints=endpoints, member_of=member_of,
+                endpoint=endpoints[names[0]] if names else _endpoint(
+                    '', [], [], [], effs, {}, raw, {}))
+
+
+def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, settings, unreadable,
+                   problems):
+    """One cluster's load balancers and endpoint (every per-cluster rule)."""
     front_default = frontend_port(lbs, cps)
     prios = priorities(lbs, effs) if lbs else {}
     _check_priorities(lbs, prios, problems)
     if lbs:
         _check_agreement(lbs, effs, problems)
-    for host in effs:
+    for host in lbs:
         if effs[host].get('haproxy_frontend_port') is None:
             effs[host]['haproxy_frontend_port'] = front_default
 
@@ -557,19 +719,23 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         _check_haproxy(host, eff, cps, problems)
         _check_reserved(host, eff, problems)
         vip = _check_vip(host, eff, addresses, address, problems)
+        vip6 = _check_vip6(host, eff, vip, addresses, address, problems)
         host_facts = (facts or {}).get(host)
         interface = eff.get('keepalived_interface') or ''
         if host_facts:
             interface = _check_interface(host, eff, vip, address, host_facts, problems)
+            if vip6 is not None:
+                _check_vip6_interface(host, eff, vip6, interface, host_facts, problems)
         preempt = bool(eff.get('keepalived_preempt'))
         first = prios[host] == top
         weight = int(eff['keepalived_track_weight']) if preempt else 0
         scripts = _scripts(eff, weight)
         peers = [h for h in lbs if h != host]
         if eff['keepalived_unicast'] and not peers:
-            problems.add(host, 'keepalived_unicast is true but this is the only load balancer: '
-                               'unicast VRRP needs a peer; add another load balancer to %s, or '
-                               'set keepalived_unicast: false' % settings['kubeha_lb_group'])
+            problems.add(host, 'keepalived_unicast is true but this is the only load balancer '
+                               'of its cluster: unicast VRRP needs a peer; add another load '
+                               'balancer to %s, or set keepalived_unicast: false'
+                         % settings['kubeha_lb_group'])
         instance = dict(
             name=eff['keepalived_instance_name'],
             interface=interface or 'unresolved0',
@@ -579,6 +745,10 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
             advert_int=float(eff['keepalived_advert_int']),
             version=int(eff['keepalived_vrrp_version']),
             virtual_ipaddresses=[vip_cidr(eff.get('keepalived_vip'))] if vip is not None else [],
+            # The IPv6 VIP rides on the IPv4 instance (not in its adverts): one
+            # instance, so the two VIPs always sit on the same holder.
+            virtual_ipaddresses_excluded=([vip_cidr(eff.get('keepalived_vip_ipv6'))]
+                                          if vip6 is not None else []),
             unicast_src_ip=address if eff['keepalived_unicast'] and peers else None,
             unicast_peers=[node_address(p, raw[p]) for p in peers] if eff['keepalived_unicast'] else [],
             peer_priorities=[prios[p] for p in peers],
@@ -608,6 +778,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
             restart_delay = int(math.ceil(3 * advert + 1.5))
         os_family = (host_facts or {}).get('os_family') or 'Debian'
         plan_hosts[host] = dict(
+            cluster=name,
             address=address,
             router_id=eff.get('keepalived_router_id') or host.split('.')[0],
             priority=prios[host],
@@ -622,32 +793,56 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
                 profile=eff['keepalived_profile'],
                 libexec=LIBEXEC,
             ),
-            haproxy=_haproxy(eff, servers, eff['haproxy_frontend_port'], os_family),
+            haproxy=_haproxy(eff, servers, eff['haproxy_frontend_port'], os_family,
+                             dual_stack=vip6 is not None or (vip is not None and vip.version == 6)),
         )
-
-    endpoint = _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts)
-    return dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
-                endpoint=endpoint)
+    return plan_hosts, _endpoint(name, lbs, cps, clients, effs, prios, raw, plan_hosts)
 
 
-def _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts):
+def _check_vip6_interface(host, eff, vip6, interface, facts, problems):
+    """With facts: a plain IPv6 VIP lies in an IPv6 subnet of the VRRP interface."""
+    if '/' in str(eff.get('keepalived_vip_ipv6')) or eff.get('keepalived_allow_vip_outside_subnet'):
+        return
+    nets = [n for n in interface_networks(facts).get(interface) or [] if n.version == 6]
+    if not any(vip6.ip in net.network for net in nets):
+        problems.add(host, 'keepalived_vip_ipv6 %s is outside the IPv6 subnets of %s (%s): pick '
+                           'a VIP there, or set keepalived_allow_vip_outside_subnet: true if '
+                           'routing makes it reachable'
+                     % (vip6.ip, interface or 'the VRRP interface',
+                        ', '.join(str(n.network) for n in nets) or 'none'))
+
+
+def _host_port(address, port):
+    return ('[%s]:%s' if ':' in address else '%s:%s') % (address, port)
+
+
+def _endpoint(name, lbs, cps, clients, effs, prios, raw, plan_hosts):
     first = effs[lbs[0]] if lbs else {}
     vip = parse_vip(first.get('keepalived_vip') or '') if lbs else None
+    vip6 = parse_vip(first.get('keepalived_vip_ipv6') or '') if lbs else None
+    if vip6 is not None and (vip6.version != 6 or (vip is not None and vip.version == 6)):
+        vip6 = None
     port = first.get('haproxy_frontend_port') if lbs else None
     address = str(vip.ip) if vip is not None else ''
-    host_port = ('[%s]:%s' if ':' in address else '%s:%s') % (address, port)
+    vips = [v for v in (address, str(vip6.ip) if vip6 is not None else '') if v]
+    host_port = _host_port(address, port)
     preempt = bool(first.get('keepalived_preempt', True))
     expected = max(prios, key=lambda h: (prios[h], -lbs.index(h))) if (prios and preempt) else ''
     by_priority = sorted(lbs, key=lambda h: (-prios[h], lbs.index(h)))
     return dict(
+        name=name,
         vip=address,
         vip_cidr=vip_cidr(first.get('keepalived_vip') or '') if lbs else '',
+        vips=vips,
+        urls=['https://%s' % _host_port(v, port) for v in vips],
+        vrid=first.get('keepalived_vrid') if lbs else None,
         port=port,
         address=host_port,
         url='https://%s' % host_port,
         load_balancers=lbs,
         control_plane=cps,
         clients=clients,
+        members=[h for i, h in enumerate(lbs + cps + clients) if h not in (lbs + cps + clients)[:i]],
         probe_host=(clients + lbs + [''])[0],
         addresses=dict((h, node_address(h, raw[h])) for h in lbs + cps + clients),
         priorities=prios,
@@ -662,7 +857,50 @@ def _endpoint(lbs, cps, clients, effs, prios, raw, plan_hosts):
         profile=first.get('keepalived_profile', 'default') if lbs else 'default',
         haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
         takeover_bound_s=takeover_bound_s(first['keepalived_advert_int']) if lbs else None,
-        kubeadm=dict(control_plane_endpoint=host_port, cert_sans=[address] if address else [],
+        kubeadm=dict(control_plane_endpoint=host_port, cert_sans=vips,
                      init_command='kubeadm init --control-plane-endpoint "%s" --upload-certs'
-                     % host_port),
+                     % host_port,
+                     snippet_file=str(first.get('kubeha_kubeadm_snippet_file') or '')),
     )
+
+
+def view(plan, host):
+    """The plan as ``host`` reads it: ``endpoint`` is its cluster's."""
+    cluster = (plan.get('member_of') or {}).get(host)
+    if cluster is None:
+        # a client: the first cluster it serves
+        cluster = next((n for n in plan['clusters'] if host in plan['endpoints'][n]['members']),
+                       plan['clusters'][0] if plan.get('clusters') else None)
+    out = dict(plan)
+    if cluster is not None:
+        out.update(cluster=cluster, endpoint=plan['endpoints'][cluster])
+    return out
+
+
+def rollout(plan, holders):
+    """The order and batch sizes in which to change the load balancers.
+
+    ``holders`` lists the load balancers that hold their cluster's VIP now.
+    Within a cluster, the backups go first and the holder last, one load
+    balancer at a time; the clusters go side by side. A cluster whose VIP
+    nobody holds (a first converge) has nothing to protect: all at once.
+    Returns (hosts in order, [batch size, ...]).
+    """
+    ranks = []
+    for name in plan['clusters']:
+        ep = plan['endpoints'][name]
+        lbs = list(ep['load_balancers'])
+        held = [h for h in lbs if h in holders]
+        if not held:
+            ranks.append([lbs])
+            continue
+        backups = [h for h in reversed(ep['by_priority']) if h not in held]
+        ranks.append([[h] for h in backups] + [held])
+    depth = max([len(r) for r in ranks] or [0])
+    order, batches = [], []
+    for level in range(depth):
+        batch = [h for r in ranks if level < len(r) for h in r[level]]
+        if batch:
+            order += batch
+            batches.append(len(batch))
+    return order, batches

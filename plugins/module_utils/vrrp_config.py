@@ -112,7 +112,16 @@ def _address_problems(inst, vips, version, host_addresses):
                                                'choose a free address' % vip.ip))
     if len(families) > 1:
         out.append(('virtual_ipaddresses', 'mixes IPv4 and IPv6; use one instance per '
-                                           'address family'))
+                                           'address family (or put the other family in '
+                                           'virtual_ipaddresses_excluded)'))
+    for vip_text in inst.get('virtual_ipaddresses_excluded') or []:
+        vip = parse_vip(vip_text)
+        if vip is None:
+            out.append(('virtual_ipaddresses_excluded', '%r is not an IP address (use the '
+                                                        'fd00::100/64 form)' % vip_text))
+        elif vip.ip in host_addresses:
+            out.append(('virtual_ipaddresses_excluded', '%s is the address of a host in the '
+                                                        'group; choose a free address' % vip.ip))
     src = inst.get('unicast_src_ip')
     peers = inst.get('unicast_peers') or []
     if peers or src:
@@ -380,6 +389,13 @@ def render(config, mask_secrets=False):
         for vip in inst['virtual_ipaddresses']:
             out.append('        %s\n' % _render_vip(vip, inst['interface']))
         out.append('    }\n')
+        excluded = inst.get('virtual_ipaddresses_excluded') or []
+        if excluded:
+            # not carried in the adverts (which speak one family): the holder adds them too
+            out.append('    virtual_ipaddress_excluded {\n')
+            for vip in excluded:
+                out.append('        %s\n' % _render_vip(vip, inst['interface']))
+            out.append('    }\n')
         tracks = inst.get('track_scripts') or []
         if tracks:
             out.append('    track_script {\n')

@@ -155,6 +155,15 @@ options:
         type: list
         elements: str
         required: true
+      virtual_ipaddresses_excluded:
+        description:
+          - VIPs the holder adds and removes like O(instances[].virtual_ipaddresses) but
+            that are not carried in the adverts. VRRP speaks one address family, so this
+            is where the IPv6 VIP of a dual-stack endpoint goes beside an IPv4 instance;
+            both VIPs then always sit on the same holder.
+        type: list
+        elements: str
+        default: []
       authentication:
         description: VRRPv2 authentication.
         type: dict
@@ -299,6 +308,7 @@ def _argument_spec():
         advert_int=dict(type='float', default=1),
         version=dict(type='int', choices=[2, 3], default=2),
         virtual_ipaddresses=dict(type='list', elements='str', required=True),
+        virtual_ipaddresses_excluded=dict(type='list', elements='str', default=[]),
         authentication=dict(type='dict', options=auth),
         unicast_src_ip=dict(type='str'),
         unicast_peers=dict(type='list', elements='str', default=[]),

@@ -29,7 +29,7 @@ def readme_entries(role):
     """{variable: the '- type ...' line under its heading} of the role README."""
     text = (ROOT / 'roles' / role / 'README.md').read_text()
     out = {}
-    for match in re.finditer(r'^### `([a-z_]+)`\n(.*?)(?=^### |\Z)', text, re.M | re.S):
+    for match in re.finditer(r'^### `([a-z0-9_]+)`\n(.*?)(?=^### |\Z)', text, re.M | re.S):
         lines = [line for line in match.group(2).splitlines() if line.startswith('- type ')]
         out[match.group(1)] = lines[0] if lines else ''
     return out

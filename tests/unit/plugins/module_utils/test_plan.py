@@ -50,8 +50,13 @@ def test_guide_topology_is_clean_and_planned():
     assert ep['kubeadm'] == {'control_plane_endpoint': '192.168.1.100:6443',
                              'cert_sans': ['192.168.1.100'],
                              'init_command': 'kubeadm init --control-plane-endpoint '
-                                             '"192.168.1.100:6443" --upload-certs'}
+                                             '"192.168.1.100:6443" --upload-certs',
+                             'snippet_file': ''}
+    assert ep['name'] == 'kubernetes' and ep['vips'] == ['192.168.1.100']
+    assert plan['clusters'] == ['kubernetes'] and plan['endpoints'] == {'kubernetes': ep}
     lb1, lb2 = plan['hosts']['lb1'], plan['hosts']['lb2']
+    assert lb1['cluster'] == lb2['cluster'] == 'kubernetes'
+    assert lb1['haproxy']['binds'] == ['*:6443']
     inst = lb1['vrrp']['instance']
     assert (inst['interface'], inst['priority'], inst['state']) == ('eno1', 101, 'MASTER')
     assert lb2['vrrp']['instance']['state'] == 'BACKUP'
