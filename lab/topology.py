@@ -47,7 +47,7 @@ def inventory_plan(inventory=DEFAULT_INVENTORY):
     hostvars, groups = inventory_data(inventory)
     any_vars = next(iter(hostvars.values()), {})
     settings = dict((key, any_vars.get(key)) for key in
-                    ('kubeha_lb_group', 'kubeha_cp_group', 'kubeha_client_group'))
+                    ('kubeha_lb_group', 'kubeha_cp_group', 'kubeha_client_group', 'kubeha_clusters'))
     result = plan(hostvars, groups, settings)
     if result['errors']:
         raise SystemExit('the lab inventory has problems: %s' % '; '.join(result['errors']))

@@ -178,11 +178,57 @@ def test_a_good_inventory_gets_past_the_check(tmp_path):
 
 
 def test_the_example_inventory_plans_cleanly_once_its_vault_variable_exists(tmp_path):
-    """inventory/example (the guide's topology, group_vars templated from a vault
-    variable and inventory_dir) is planned on the controller; a missing vault
-    variable is named as such, not as a Jinja error."""
+    """inventory/example (two clusters: the guide's topology and a dual-stack
+    one, group_vars templated from vault variables and inventory_dir) is planned
+    on the controller; a missing vault variable is named as such, per cluster,
+    not as a Jinja error."""
     example, plan = ROOT / 'inventory' / 'example', ROOT / 'playbooks' / 'plan.yml'
     missing = run_site(example, plan)
     refused(missing, "lb1, lb2: keepalived_auth_pass cannot be read: 'vault_keepalived_auth_pass' is undefined")
-    given = run_site(example, plan, '-e', 'vault_keepalived_auth_pass=s3cret')
+    refused(missing, "stg-lb1, stg-lb2: keepalived_auth_pass cannot be read: "
+                     "'vault_staging_keepalived_auth_pass' is undefined")
+    given = run_site(example, plan, '-e', 'vault_keepalived_auth_pass=s3cret',
+                     '-e', 'vault_staging_keepalived_auth_pass=s3cret2')
     assert given.returncode == 0, text(given)[-3000:]
+    out = text(given)
+    assert 'stg-lb1 in kubeha_loadbalancers, kubeha_cluster_staging' in out, out[-3000:]
+
+
+def fleet_inventory(tmp_path, alpha=None, beta=None, extra_beta_hosts=()):
+    """Two clusters in one inventory (kubeha_clusters), each with its group_vars."""
+    hosts = {'loadbalancers': {'a-lb1': '10.250.1.11', 'a-lb2': '10.250.1.12',
+                               'b-lb1': '10.250.2.11', 'b-lb2': '10.250.2.12'},
+             'control_plane': {'a-cp1': '10.250.1.21', 'b-cp1': '10.250.2.21'}}
+    children = dict((group, {'hosts': dict((h, {'kubeha_address': a}) for h, a in members.items())})
+                    for group, members in hosts.items())
+    children['alpha'] = {'hosts': {'a-lb1': {}, 'a-lb2': {}, 'a-cp1': {}},
+                         'vars': dict({'keepalived_vip': '10.250.1.100/24', 'keepalived_vrid': 51},
+                                      **(alpha or {}))}
+    children['beta'] = {'hosts': dict((h, {}) for h in ['b-lb1', 'b-lb2', 'b-cp1'] + list(extra_beta_hosts)),
+                        'vars': dict({'keepalived_vip': '10.250.2.100/24', 'keepalived_vrid': 52},
+                                     **(beta or {}))}
+    data = {'all': {'vars': {'ansible_connection': 'community.docker.docker',
+                             'keepalived_auth_pass': 'secret1', 'kubeha_clusters': ['alpha', 'beta']},
+                    'children': children}}
+    path = tmp_path / 'hosts.yml'
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'beta': {'keepalived_vip': '10.250.1.100/16', 'keepalived_vrid': 51},
+      'alpha': {'keepalived_vip': '10.250.1.101/16'}},
+     "clusters 'alpha' and 'beta' both use keepalived_vrid 51 on the same network (10.250.0.0/16)"),
+    ({'beta': {'keepalived_vip': '10.250.1.100/24', 'keepalived_allow_vip_outside_subnet': True}},
+     "clusters 'alpha' and 'beta' both use the VIP 10.250.1.100"),
+    ({'extra_beta_hosts': ['a-lb2']}, "a-lb2: is in cluster 'alpha' and in cluster 'beta'"),
+])
+def test_clusters_that_collide_are_refused_naming_both(tmp_path, kwargs, message):
+    refused(run_site(fleet_inventory(tmp_path, **kwargs)), message)
+
+
+def test_a_clean_fleet_gets_past_the_check_to_its_hosts(tmp_path):
+    result = run_site(fleet_inventory(tmp_path))
+    out = text(result)
+    assert 'The inventory has problems' not in out, out[-3000:]
+    assert reached_a_host(out), out[-3000:]

@@ -38,12 +38,18 @@ def inventory_of(name, tmp_path):
 @pytest.mark.parametrize('name', SCENARIOS)
 def test_platforms_match_the_inventory(name, tmp_path):
     plan = inventory_plan(inventory_of(name, tmp_path))
-    ep = plan['endpoint']
     platforms = dict((p['name'], p) for p in scenario(name)['platforms'])
-    assert set(platforms) == set(ep['load_balancers'] + ep['control_plane'] + ep['clients'])
-    for host, address in ep['addresses'].items():
-        assert platforms[host]['networks'][0]['ipv4_address'] == address, host
-    for host in ep['load_balancers']:
-        assert 'loadbalancers' in platforms[host]['groups']
-    for host in ep['control_plane']:
-        assert 'control_plane' in platforms[host]['groups']
+    everyone = set()
+    for cluster in plan['clusters']:
+        ep = plan['endpoints'][cluster]
+        everyone |= set(ep['members'])
+        for host, address in ep['addresses'].items():
+            assert platforms[host]['networks'][0]['ipv4_address'] == address, host
+        for host in ep['load_balancers']:
+            assert 'loadbalancers' in platforms[host]['groups']
+        for host in ep['control_plane']:
+            assert 'control_plane' in platforms[host]['groups']
+        if len(plan['clusters']) > 1:  # a fleet: each host also in its cluster's group
+            for host in ep['load_balancers'] + ep['control_plane']:
+                assert cluster in platforms[host]['groups'], host
+    assert set(platforms) == everyone
