@@ -82,11 +82,11 @@ def dexec(name, command, check=True):
     return sh(['docker', 'exec', name, 'sh', '-c', command], check=check)
 
 
-def playbook(*args):
+def playbook(*args, inventory=os.path.join(ROOT, 'inventory', 'lab')):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'))
     started = time.time()
-    result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab')] + list(args),
+    result = subprocess.run(['ansible-playbook', '-i', inventory] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
         raise RuntimeError('ansible-playbook %s failed:\n%s' % (' '.join(args), result.stdout[-3000:]))
@@ -363,17 +363,61 @@ def run_case(case, profile, rep, args, reps=1):
     return summary
 
 
+def _changed(out):
+    return sum(int(part.split('=')[1]) for line in out.splitlines() if 'changed=' in line
+               for part in line.split() if part.startswith('changed='))
+
+
+def _bare(scenario):
+    sh(['molecule', 'destroy', '-s', scenario], timeout=600)
+    sh(['molecule', 'create', '-s', scenario], timeout=900)
+    sh(['molecule', 'prepare', '-s', scenario, '--force'], timeout=900)
+
+
 def converge_times(profile):
-    """Converge from bare containers, then the idempotent re-run."""
-    sh(['molecule', 'destroy', '-s', 'default'], timeout=600)
-    sh(['molecule', 'create', '-s', 'default'], timeout=900)
-    sh(['molecule', 'prepare', '-s', 'default', '--force'], timeout=900)
+    """The lab (one cluster, two load balancers): converge from bare containers, then the idempotent re-run."""
+    _bare('default')
     first, _ = playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
     again, out = playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
-    changed = sum(int(part.split('=')[1]) for line in out.splitlines() if 'changed=' in line
-                  for part in line.split() if part.startswith('changed='))
-    return {'case': 'converge', 'profile': profile, 'converge_s': round(first, 1),
-            'rerun_s': round(again, 1), 'rerun_changed': changed}
+    return {'case': 'converge', 'profile': profile, 'inventory': 'lab', 'clusters': 1,
+            'load_balancers': len(LBS), 'converge_s': round(first, 1),
+            'rerun_s': round(again, 1), 'rerun_changed': _changed(out)}
+
+
+def fleet_converge_times():
+    """The fleet scenario's inventory: one cluster alone (--limit), then all of them,
+    each from bare containers and then re-run: does the time grow with the fleet?"""
+    inventory = os.path.join(ROOT, 'inventory', 'fleet')
+    fleet = inventory_plan(inventory)
+    rows = []
+    for clusters in (fleet['clusters'][:1], fleet['clusters']):
+        limit = ['--limit', ','.join(clusters)] if len(clusters) < len(fleet['clusters']) else []
+        _bare('fleet')
+        first, _ = playbook('site.yml', *limit, inventory=inventory)
+        again, out = playbook('site.yml', *limit, inventory=inventory)
+        rows.append({'case': 'converge', 'profile': 'default', 'inventory': 'fleet',
+                     'clusters': len(clusters),
+                     'load_balancers': sum(len(fleet['endpoints'][c]['load_balancers']) for c in clusters),
+                     'converge_s': round(first, 1), 'rerun_s': round(again, 1), 'rerun_changed': _changed(out)})
+    sh(['molecule', 'destroy', '-s', 'fleet'], timeout=600)
+    return rows
+
+
+def converge_only(args):
+    """Measure only the converge rows and put them into an earlier results file."""
+    results = json.load(open(args.out)) if os.path.exists(args.out) else {
+        'started': time.time(), 'n': 0, 'runs': [], 'machine': {}}
+    results['runs'] = [r for r in results['runs'] if r.get('case') != 'converge']
+    results['converge_measured'] = time.time()
+    results['runs'].append(converge_times('default'))
+    results['runs'].extend(fleet_converge_times())
+    results['converge_took_s'] = round(time.time() - results['converge_measured'])
+    with open(args.out, 'w') as handle:
+        json.dump(results, handle)
+    for row in [r for r in results['runs'] if r.get('case') == 'converge']:
+        print('%(inventory)s %(clusters)d cluster(s): converge %(converge_s)s s, re-run %(rerun_s)s s '
+              '(changed=%(rerun_changed)d)' % row)
+    return 0
 
 
 def main():
@@ -390,11 +434,15 @@ def main():
     parser.add_argument('--max-wait', type=float, default=MAX_WAIT_S,
                         help='seconds after the fault before a run that never recovers is ended')
     parser.add_argument('--no-converge-times', action='store_true')
+    parser.add_argument('--converge-only', action='store_true',
+                        help='measure only the converge rows (lab and fleet) and replace them in --out')
     parser.add_argument('--no-kubectl', dest='kubectl', action='store_false',
                         help='no kubectl beside the probe in the VIP cases')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'results.json'))
     args = parser.parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    if args.converge_only:
+        return converge_only(args)
     results = {'started': time.time(), 'n': args.repeat, 'n_heavy': args.repeat_heavy, 'rate': args.rate, 'runs': [],
                'window': {'pre_s': args.pre, 'settle_s': args.settle, 'max_wait_s': args.max_wait,
                           'min_after_fault_s': MIN_AFTER_FAULT_S},
@@ -405,6 +453,7 @@ def main():
         print('== profile %s: converge' % profile, flush=True)
         if not args.no_converge_times and profile == 'default':
             results['runs'].append(converge_times(profile))
+            results['runs'].extend(fleet_converge_times())  # the lab is left as it was
         else:
             playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
         steady(profile)

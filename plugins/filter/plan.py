@@ -139,9 +139,10 @@ def plan_view(plan_, host):
     return _plan.view(plan_, host)
 
 
-def rollout(plan_, holders):
+def rollout(plan_, holders, pending=None):
     """{order, batches}: backups before holders within a cluster, clusters side by side."""
-    order, batches = _plan.rollout(plan_, list(holders or []))
+    order, batches = _plan.rollout(plan_, list(holders or []),
+                                   None if pending is None else list(pending))
     return dict(order=order, batches=batches)
 
 

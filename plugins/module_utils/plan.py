@@ -646,7 +646,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     """
     problems, warnings = Problems(), Problems()
     clusters = clusters_of(settings, groups, problems)
-    lbs_all = [h for _, lbs, _, _ in clusters for h in lbs]
+    lbs_all = [h for cluster in clusters for h in cluster[1]]
     unreadable = unreadable or {}
     for host in sorted(unreadable, key=lambda h: (h not in lbs_all, h)):
         for name, error in sorted(unreadable[host].items()):
@@ -654,8 +654,8 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
                 problems.add(host, '%s cannot be read: %s; define what its template uses (a '
                                    'vault variable, say) for this host' % (name, error))
     everyone = []
-    for _, lbs, cps, clients in clusters:
-        for host in lbs + cps + clients:
+    for cluster in clusters:
+        for host in cluster[1] + cluster[2] + cluster[3]:
             if host not in everyone:
                 everyone.append(host)
     for host in everyone:
@@ -691,7 +691,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         endpoints[name] = endpoint
     if len(endpoints) > 1:
         _check_fleet(endpoints, facts, problems)
-    names = [name for name, _, _, _ in clusters]
+    names = [cluster[0] for cluster in clusters]
     return dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
                 clusters=names, endpoints=endpoints, member_of=member_of,
                 endpoint=endpoints[names[0]] if names else _endpoint(
@@ -877,13 +877,15 @@ def view(plan, host):
     return out
 
 
-def rollout(plan, holders):
+def rollout(plan, holders, pending=None):
     """The order and batch sizes in which to change the load balancers.
 
-    ``holders`` lists the load balancers that hold their cluster's VIP now.
-    Within a cluster, the backups go first and the holder last, one load
-    balancer at a time; the clusters go side by side. A cluster whose VIP
-    nobody holds (a first converge) has nothing to protect: all at once.
+    ``holders`` lists the load balancers that hold their cluster's VIP now;
+    ``pending``, when given, the ones with something to change (the others
+    are left out). Within a cluster, the backups go first and the holder
+    last, one load balancer at a time; the clusters go side by side. A
+    cluster whose VIP nobody holds (a first converge) has nothing to protect:
+    all its load balancers at once, pending or not.
     Returns (hosts in order, [batch size, ...]).
     """
     ranks = []
@@ -894,8 +896,9 @@ def rollout(plan, holders):
         if not held:
             ranks.append([lbs])
             continue
-        backups = [h for h in reversed(ep['by_priority']) if h not in held]
-        ranks.append([[h] for h in backups] + [held])
+        todo = [h for h in lbs if pending is None or h in pending]
+        backups = [h for h in reversed(ep['by_priority']) if h not in held and h in todo]
+        ranks.append([[h] for h in backups] + ([[h for h in held if h in todo]]))
     depth = max([len(r) for r in ranks] or [0])
     order, batches = [], []
     for level in range(depth):

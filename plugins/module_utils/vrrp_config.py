@@ -409,3 +409,60 @@ def render(config, mask_secrets=False):
             out.append('    notify "%s"\n' % inst['notify'])
         out.append('}\n')
     return ''.join(out)
+
+
+def argument_spec():
+    """The vrrp_config module's options (kept in step with its DOCUMENTATION,
+    which ansible-test sanity compares); the keepalived_conf filter normalises
+    its input with it too, so both render the same text."""
+    track = dict(name=dict(type='str', required=True), weight=dict(type='int'))
+    auth = dict(
+        auth_type=dict(type='str', choices=['PASS', 'AH'], default='PASS'),
+        auth_pass=dict(type='str', required=True, no_log=True),
+    )
+    instance = dict(
+        name=dict(type='str', required=True),
+        interface=dict(type='str', required=True),
+        virtual_router_id=dict(type='int', required=True),
+        priority=dict(type='int', required=True),
+        state=dict(type='str', choices=['MASTER', 'BACKUP'], default='BACKUP'),
+        advert_int=dict(type='float', default=1),
+        version=dict(type='int', choices=[2, 3], default=2),
+        virtual_ipaddresses=dict(type='list', elements='str', required=True),
+        virtual_ipaddresses_excluded=dict(type='list', elements='str', default=[]),
+        authentication=dict(type='dict', options=auth),
+        unicast_src_ip=dict(type='str'),
+        unicast_peers=dict(type='list', elements='str', default=[]),
+        peer_priorities=dict(type='list', elements='int', default=[]),
+        track_scripts=dict(type='list', elements='dict', options=track, default=[]),
+        nopreempt=dict(type='bool', default=False),
+        preempt_delay=dict(type='int'),
+        garp_master_delay=dict(type='int'),
+        garp_master_refresh=dict(type='int'),
+        notify=dict(type='path'),
+    )
+    script = dict(
+        name=dict(type='str', required=True),
+        script=dict(type='str', required=True),
+        interval=dict(type='float', default=1),
+        timeout=dict(type='float'),
+        fall=dict(type='int', default=2),
+        rise=dict(type='int', default=2),
+        weight=dict(type='int', default=0),
+        user=dict(type='str'),
+    )
+    gdefs = dict(
+        router_id=dict(type='str'),
+        enable_script_security=dict(type='bool', default=True),
+        script_user=dict(type='str'),
+        vrrp_garp_master_refresh=dict(type='int'),
+    )
+    return dict(
+        dest=dict(type='path', default='/etc/keepalived/keepalived.conf'),
+        backup=dict(type='bool', default=False),
+        validate=dict(type='bool', default=True),
+        host_addresses=dict(type='list', elements='str', default=[]),
+        global_defs=dict(type='dict', options=gdefs, default={}),
+        scripts=dict(type='list', elements='dict', options=script, default=[]),
+        instances=dict(type='list', elements='dict', options=instance, required=True),
+    )

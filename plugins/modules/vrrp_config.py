@@ -286,65 +286,10 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
-    mask_secrets, render, script_paths, validate, without_scripts,
+    argument_spec, mask_secrets, render, script_paths, validate, without_scripts,
 )
 
 KILLED_BY_SIGTERM = (-15, 143)
-
-
-def _argument_spec():
-    # Kept in step with DOCUMENTATION; ansible-test sanity compares the two.
-    track = dict(name=dict(type='str', required=True), weight=dict(type='int'))
-    auth = dict(
-        auth_type=dict(type='str', choices=['PASS', 'AH'], default='PASS'),
-        auth_pass=dict(type='str', required=True, no_log=True),
-    )
-    instance = dict(
-        name=dict(type='str', required=True),
-        interface=dict(type='str', required=True),
-        virtual_router_id=dict(type='int', required=True),
-        priority=dict(type='int', required=True),
-        state=dict(type='str', choices=['MASTER', 'BACKUP'], default='BACKUP'),
-        advert_int=dict(type='float', default=1),
-        version=dict(type='int', choices=[2, 3], default=2),
-        virtual_ipaddresses=dict(type='list', elements='str', required=True),
-        virtual_ipaddresses_excluded=dict(type='list', elements='str', default=[]),
-        authentication=dict(type='dict', options=auth),
-        unicast_src_ip=dict(type='str'),
-        unicast_peers=dict(type='list', elements='str', default=[]),
-        peer_priorities=dict(type='list', elements='int', default=[]),
-        track_scripts=dict(type='list', elements='dict', options=track, default=[]),
-        nopreempt=dict(type='bool', default=False),
-        preempt_delay=dict(type='int'),
-        garp_master_delay=dict(type='int'),
-        garp_master_refresh=dict(type='int'),
-        notify=dict(type='path'),
-    )
-    script = dict(
-        name=dict(type='str', required=True),
-        script=dict(type='str', required=True),
-        interval=dict(type='float', default=1),
-        timeout=dict(type='float'),
-        fall=dict(type='int', default=2),
-        rise=dict(type='int', default=2),
-        weight=dict(type='int', default=0),
-        user=dict(type='str'),
-    )
-    gdefs = dict(
-        router_id=dict(type='str'),
-        enable_script_security=dict(type='bool', default=True),
-        script_user=dict(type='str'),
-        vrrp_garp_master_refresh=dict(type='int'),
-    )
-    return dict(
-        dest=dict(type='path', default='/etc/keepalived/keepalived.conf'),
-        backup=dict(type='bool', default=False),
-        validate=dict(type='bool', default=True),
-        host_addresses=dict(type='list', elements='str', default=[]),
-        global_defs=dict(type='dict', options=gdefs, default={}),
-        scripts=dict(type='list', elements='dict', options=script, default=[]),
-        instances=dict(type='list', elements='dict', options=instance, required=True),
-    )
 
 
 def _read(path):
@@ -428,7 +373,7 @@ def _write(module, text):
 
 def main():
     module = AnsibleModule(
-        argument_spec=_argument_spec(),
+        argument_spec=argument_spec(),
         add_file_common_args=True,
         supports_check_mode=True,
     )

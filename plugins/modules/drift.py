@@ -1,0 +1,267 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: drift
+short_description: Say, in one read-only call, whether a host differs from the wanted state
+version_added: 0.2.0
+description:
+  - Compares the host with what the roles want (packages installed, users present,
+    directories and files with their content digest, owner, group and mode, services
+    active and enabled) and lists every difference. Changes nothing.
+  - C(site.yml) asks every load balancer at once and rolls only those that differ, so a
+    re-run that has nothing to change costs one round trip per load balancer instead of
+    one per task.
+  - File contents are given as SHA-256 digests, so a secret in a file never travels in
+    the module's arguments.
+author:
+  - kubeha maintainers (@kubeha)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+options:
+  packages:
+    description: Packages that must be installed (dpkg, else rpm).
+    type: list
+    elements: str
+    default: []
+  users:
+    description: Users that must exist.
+    type: list
+    elements: str
+    default: []
+  directories:
+    description: Directories that must exist, with owner, group and mode when given.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      owner:
+        description: Owner name.
+        type: str
+      group:
+        description: Group name.
+        type: str
+      mode:
+        description: Octal mode.
+        type: str
+  files:
+    description: Files that must have this content (or be absent), owner, group and mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
+      sha256:
+        description: SHA-256 hex digest of the wanted content.
+        type: str
+      owner:
+        description: Owner name.
+        type: str
+      group:
+        description: Group name.
+        type: str
+      mode:
+        description: Octal mode.
+        type: str
+  services:
+    description: systemd units and whether they must be active and enabled.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Unit name.
+        type: str
+        required: true
+      active:
+        description: Must be running.
+        type: bool
+        default: true
+      enabled:
+        description: Must start at boot.
+        type: bool
+        default: true
+'''
+
+EXAMPLES = r'''
+- name: Does this load balancer need the roles?
+  kubeha.control_plane.drift:
+    packages: [haproxy]
+    files:
+      - path: /etc/haproxy/haproxy.cfg
+        sha256: "{{ lookup('ansible.builtin.template', 'haproxy.cfg.j2') | hash('sha256') }}"
+        owner: root
+        group: haproxy
+        mode: "0640"
+    services:
+      - {name: haproxy}
+  register: drift
+'''
+
+RETURN = r'''
+differences:
+  description: Every difference found, one sentence each; empty when the host is as wanted.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/haproxy/haproxy.cfg: content differs", "haproxy is not active"]
+converged:
+  description: True when there is no difference.
+  returned: always
+  type: bool
+'''
+
+import grp
+import hashlib
+import os
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def _digest(path):
+    sha = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for chunk in iter(lambda: handle.read(65536), b''):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def attribute_differences(path, st, spec):
+    """Owner, group and mode of ``st`` against ``spec``."""
+    out = []
+    if spec.get('owner') and _name(pwd.getpwuid, st.st_uid) != spec['owner']:
+        out.append('%s: owner is %s, not %s' % (path, _name(pwd.getpwuid, st.st_uid), spec['owner']))
+    if spec.get('group') and _name(grp.getgrgid, st.st_gid) != spec['group']:
+        out.append('%s: group is %s, not %s' % (path, _name(grp.getgrgid, st.st_gid), spec['group']))
+    if spec.get('mode') and (st.st_mode & 0o7777) != int(spec['mode'], 8):
+        out.append('%s: mode is %04o, not %s' % (path, st.st_mode & 0o7777, spec['mode']))
+    return out
+
+
+def file_differences(spec):
+    path = spec['path']
+    if spec.get('state') == 'absent':
+        return ['%s: present, not wanted' % path] if os.path.lexists(path) else []
+    if not os.path.isfile(path):
+        return ['%s: missing' % path]
+    out = []
+    if spec.get('sha256') and _digest(path) != spec['sha256'].lower():
+        out.append('%s: content differs' % path)
+    return out + attribute_differences(path, os.stat(path), spec)
+
+
+def directory_differences(spec):
+    path = spec['path']
+    if not os.path.isdir(path):
+        return ['%s: missing directory' % path]
+    return attribute_differences(path, os.stat(path), spec)
+
+
+def user_differences(names):
+    out = []
+    for name in names:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            out.append('user %s does not exist' % name)
+    return out
+
+
+def package_differences(module, names):
+    if not names:
+        return []
+    dpkg = module.get_bin_path('dpkg-query')
+    if dpkg:
+        rc, out, err = module.run_command([dpkg, '-W', '-f', '${Package} ${db:Status-Status}\\n'] + list(names))
+        installed = set(line.split()[0] for line in out.splitlines()
+                        if line.strip().endswith(' installed'))
+    else:
+        rpm = module.get_bin_path('rpm', required=True)
+        installed = set()
+        for name in names:
+            if module.run_command([rpm, '-q', name])[0] == 0:
+                installed.add(name)
+    return ['package %s is not installed' % name for name in names if name not in installed]
+
+
+def service_differences(module, services):
+    if not services:
+        return []
+    systemctl = module.get_bin_path('systemctl', required=True)
+    out = []
+    for spec in services:
+        name = spec['name']
+        if spec['active'] and module.run_command([systemctl, 'is-active', '--quiet', name])[0] != 0:
+            out.append('%s is not active' % name)
+        if spec['enabled'] and module.run_command([systemctl, 'is-enabled', '--quiet', name])[0] != 0:
+            out.append('%s is not enabled' % name)
+    return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type='list', elements='str', default=[]),
+            users=dict(type='list', elements='str', default=[]),
+            directories=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True), owner=dict(type='str'),
+                group=dict(type='str'), mode=dict(type='str'))),
+            files=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                state=dict(type='str', choices=['present', 'absent'], default='present'),
+                sha256=dict(type='str'), owner=dict(type='str'), group=dict(type='str'),
+                mode=dict(type='str'))),
+            services=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True), active=dict(type='bool', default=True),
+                enabled=dict(type='bool', default=True))),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    differences = package_differences(module, params['packages'])
+    differences += user_differences(params['users'])
+    for spec in params['directories']:
+        differences += directory_differences(spec)
+    for spec in params['files']:
+        differences += file_differences(spec)
+    differences += service_differences(module, params['services'])
+    module.exit_json(changed=False, differences=differences, converged=not differences)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,95 @@
+"""config_files: several files in one call, each validated before it replaces
+the old one, never readable by others while it is written, the foreign
+original kept once, check mode and diff."""
+import os
+import stat
+import sys
+
+import pytest
+
+from ansible_collections.kubeha.control_plane.plugins.modules import config_files
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_writes_files_and_directories_and_reports_each(tmp_path, run_module):
+    conf = tmp_path / 'etc' / 'app.conf'
+    gone = tmp_path / 'old.timer'
+    gone.write_text('x')
+    result = run_module(config_files, {
+        'directories': [{'path': str(tmp_path / 'etc'), 'mode': '0750'}],
+        'files': [{'path': str(conf), 'content': 'a = 1\n', 'mode': '0640'},
+                  {'path': str(gone), 'state': 'absent'}]})
+    assert result['changed'] and result['rc'] == 0
+    assert result['changed_paths'] == [str(tmp_path / 'etc'), str(conf), str(gone)]
+    assert conf.read_text() == 'a = 1\n' and mode_of(conf) == 0o640
+    assert mode_of(tmp_path / 'etc') == 0o750 and not gone.exists()
+    again = run_module(config_files, {
+        'directories': [{'path': str(tmp_path / 'etc'), 'mode': '0750'}],
+        'files': [{'path': str(conf), 'content': 'a = 1\n', 'mode': '0640'},
+                  {'path': str(gone), 'state': 'absent'}]})
+    assert not again['changed'] and again['changed_paths'] == []
+
+
+def test_a_mode_change_alone_is_a_change(tmp_path, run_module):
+    conf = tmp_path / 'app.conf'
+    conf.write_text('same\n')
+    os.chmod(str(conf), 0o644)
+    result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'same\n', 'mode': '0600'}]})
+    assert result['changed_paths'] == [str(conf)] and mode_of(conf) == 0o600
+
+
+def test_a_rejected_file_leaves_the_old_one_and_nothing_else(tmp_path, run_module):
+    conf = tmp_path / 'app.conf'
+    conf.write_text('good\n')
+    result = run_module(config_files, {'files': [{
+        'path': str(conf), 'content': 'bad\n', 'mode': '0640',
+        'validate': '%s -c "import sys; sys.exit(1 if open(sys.argv[1]).read() == \'bad\\n\' else 0)" %%s'
+                    % sys.executable}]})
+    assert result.get('failed') and 'rejected the new' in result['msg']
+    assert conf.read_text() == 'good\n'
+    assert sorted(os.listdir(str(tmp_path))) == ['app.conf']
+
+
+def test_the_new_file_is_never_readable_by_others_while_written(tmp_path, run_module, monkeypatch):
+    """The temporary file is 0600 (then its final mode) before a byte is written."""
+    seen = []
+    real_fdopen = os.fdopen
+
+    def spy(fd, *args, **kwargs):
+        seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        return real_fdopen(fd, *args, **kwargs)
+    monkeypatch.setattr(config_files.os, 'fdopen', spy)
+    run_module(config_files, {'files': [{'path': str(tmp_path / 'secret.conf'), 'content': 'pw\n',
+                                         'mode': '0640'}]})
+    assert seen == [0o640] and not seen[0] & 0o007
+
+
+def test_backup_and_the_foreign_original_kept_once(tmp_path, run_module):
+    conf = tmp_path / 'haproxy.cfg'
+    conf.write_text('from the package\n')
+    args = {'keep_originals': [{'path': str(conf), 'copy_to': str(conf) + '.kubeha-orig'}],
+            'files': [{'path': str(conf), 'content': '# kubeha.control_plane\nnew\n', 'backup': True}]}
+    first = run_module(config_files, args)
+    assert first['originals_kept'] == {str(conf): str(conf) + '.kubeha-orig'}
+    assert (tmp_path / 'haproxy.cfg.kubeha-orig').read_text() == 'from the package\n'
+    assert mode_of(tmp_path / 'haproxy.cfg.kubeha-orig') == 0o600
+    assert os.path.exists(first['backups'][str(conf)])
+    args['files'][0]['content'] = '# kubeha.control_plane\nnewer\n'
+    second = run_module(config_files, args)
+    assert second['originals_kept'] == {}  # ours now: the original stays as it was
+    assert (tmp_path / 'haproxy.cfg.kubeha-orig').read_text() == 'from the package\n'
+
+
+@pytest.mark.parametrize('existing', [None, 'old\n'])
+def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path, run_module, existing):
+    conf = tmp_path / 'app.conf'
+    if existing:
+        conf.write_text(existing)
+    result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'new\n'}],
+                                       '_ansible_check_mode': True, '_ansible_diff': True})
+    assert result['changed'] and result['diff'][0]['after'] == 'new\n'
+    assert result['diff'][0]['before'] == (existing or '')
+    assert (conf.read_text() if existing else None) == existing

@@ -1,0 +1,46 @@
+"""drift: every difference from the wanted state, named; nothing changed."""
+import hashlib
+import os
+
+from ansible_collections.kubeha.control_plane.plugins.modules import drift
+
+
+def sha(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_files_and_directories(tmp_path, run_module):
+    same, other = tmp_path / 'same.conf', tmp_path / 'other.conf'
+    same.write_text('a\n')
+    other.write_text('b\n')
+    os.chmod(str(same), 0o640)
+    os.chmod(str(other), 0o644)
+    stray = tmp_path / 'stray.timer'
+    stray.write_text('')
+    result = run_module(drift, {
+        'directories': [{'path': str(tmp_path), }, {'path': str(tmp_path / 'missing')}],
+        'files': [{'path': str(same), 'sha256': sha('a\n'), 'mode': '0640'},
+                  {'path': str(other), 'sha256': sha('c\n'), 'mode': '0600'},
+                  {'path': str(tmp_path / 'nothere'), 'sha256': sha('x')},
+                  {'path': str(stray), 'state': 'absent'},
+                  {'path': str(tmp_path / 'gone'), 'state': 'absent'}]})
+    assert result['changed'] is False and result['converged'] is False
+    assert result['differences'] == [
+        '%s: missing directory' % (tmp_path / 'missing'),
+        '%s: content differs' % other, '%s: mode is 0644, not 0600' % other,
+        '%s: missing' % (tmp_path / 'nothere'),
+        '%s: present, not wanted' % stray]
+    assert other.read_text() == 'b\n' and stray.exists()
+
+
+def test_a_host_as_wanted_has_no_difference(tmp_path, run_module):
+    conf = tmp_path / 'a.conf'
+    conf.write_text('a\n')
+    result = run_module(drift, {'files': [{'path': str(conf), 'sha256': sha('a\n')}],
+                                'users': ['root']})
+    assert result['converged'] and result['differences'] == []
+
+
+def test_missing_user_is_named(run_module):
+    result = run_module(drift, {'users': ['no-such-user-kubeha']})
+    assert result['differences'] == ['user no-such-user-kubeha does not exist']
