@@ -87,3 +87,28 @@ def parse_state_file(text):
         except ValueError:
             pass
     return state
+
+
+def host_addresses(module):
+    """The host's addresses (``ip -j addr``, or ``ip -o addr`` where iproute2 has no JSON)."""
+    ip = module.get_bin_path('ip', required=True)
+    rc, out, err = module.run_command([ip, '-j', 'addr', 'show'])
+    if rc == 0 and out.strip().startswith('['):
+        return parse_ip_json(out)
+    rc, out, err = module.run_command([ip, '-o', 'addr', 'show'])
+    if rc != 0:
+        module.fail_json(msg='ip addr show failed', rc=rc, stderr=err)
+    return parse_ip_oneline(out)
+
+
+def held(addresses, vips):
+    """The VIPs (of ``vips``) found among ``addresses``; ValueError names a bad one."""
+    out = []
+    for vip in vips:
+        try:
+            entry = find_vip(addresses, vip)
+        except ValueError:
+            raise ValueError('%r is not an IP address' % vip)
+        if entry is not None:
+            out.append(vip)
+    return out

@@ -90,6 +90,13 @@ options:
       mode:
         description: Octal mode.
         type: str
+  vips:
+    description:
+      - Virtual IPs to look for on the host's interfaces (read-only); the answer is
+        RV(held_vips). C(site.yml) orders its rollout by it, in the same round trip.
+    type: list
+    elements: str
+    default: []
   services:
     description: systemd units and whether they must be active and enabled.
     type: list
@@ -136,6 +143,12 @@ converged:
   description: True when there is no difference.
   returned: always
   type: bool
+held_vips:
+  description: The O(vips) this host has on an interface now.
+  returned: always
+  type: list
+  elements: str
+  sample: [192.168.1.100]
 '''
 
 import grp
@@ -144,6 +157,7 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import held, host_addresses
 
 
 def _digest(path):
@@ -246,6 +260,7 @@ def main():
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
                 sha256=dict(type='str'), owner=dict(type='str'), group=dict(type='str'),
                 mode=dict(type='str'))),
+            vips=dict(type='list', elements='str', default=[]),
             services=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True), active=dict(type='bool', default=True),
                 enabled=dict(type='bool', default=True))),
@@ -260,7 +275,14 @@ def main():
     for spec in params['files']:
         differences += file_differences(spec)
     differences += service_differences(module, params['services'])
-    module.exit_json(changed=False, differences=differences, converged=not differences)
+    held_vips = []
+    if params['vips']:
+        try:
+            held_vips = held(host_addresses(module), params['vips'])
+        except ValueError as exc:
+            module.fail_json(msg='vips: %s' % exc)
+    module.exit_json(changed=False, differences=differences, converged=not differences,
+                     held_vips=held_vips)
 
 
 if __name__ == '__main__':

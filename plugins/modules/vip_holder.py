@@ -99,19 +99,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import (
-    find_vip, parse_ip_json, parse_ip_oneline, parse_state_file,
+    find_vip, host_addresses, parse_state_file,
 )
-
-
-def _addresses(module):
-    ip = module.get_bin_path('ip', required=True)
-    rc, out, err = module.run_command([ip, '-j', 'addr', 'show'])
-    if rc == 0 and out.strip().startswith('['):
-        return parse_ip_json(out)
-    rc, out, err = module.run_command([ip, '-o', 'addr', 'show'])
-    if rc != 0:
-        module.fail_json(msg='ip addr show failed', rc=rc, stderr=err)
-    return parse_ip_oneline(out)
 
 
 def _vrrp_states(state_dir):
@@ -149,7 +138,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    addresses = _addresses(module)
+    addresses = host_addresses(module)
     vips = []
     for vip in module.params['vips']:
         try:
