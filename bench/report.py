@@ -239,12 +239,18 @@ def converge_section(results):
            % (datetime.datetime.utcfromtimestamp(when).strftime('%Y-%m-%d %H:%M UTC'),
               ' (`bench/run.py --converge-only`, %d s)' % results['converge_took_s']
               if results.get('converge_took_s') else ''),
-           '| inventory | clusters | load balancers | profile | from bare (s) | idempotent re-run (s) '
-           '| re-run changed |\n|---|---|---|---|---|---|---|\n']
+           '| inventory | clusters | load balancers | profile | from bare (s) | machine busy | '
+           'idempotent re-run (s) | machine busy | re-run changed |\n|---|---|---|---|---|---|---|---|---|\n']
+
+    def busy(r, key):
+        cpu = r.get(key + '_cpu_s')
+        if cpu is None or not r.get('cores'):
+            return '-'
+        return '%d%% of %d cores' % (round(100.0 * cpu / (r[key + '_s'] * r['cores'])), r['cores'])
     for r in conv:
-        out.append('| %s | %s | %s | %s | %s | %s | %s |\n' % (
+        out.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' % (
             r.get('inventory', 'lab'), r.get('clusters', 1), r.get('load_balancers', '-'), r['profile'],
-            r['converge_s'], r['rerun_s'], r['rerun_changed']))
+            r['converge_s'], busy(r, 'converge'), r['rerun_s'], busy(r, 'rerun'), r['rerun_changed']))
     fleet = sorted((r for r in conv if r.get('inventory') == 'fleet'), key=lambda r: r['clusters'])
     if len(fleet) >= 2:
         one, many = fleet[0], fleet[-1]

@@ -363,6 +363,21 @@ def run_case(case, profile, rep, args, reps=1):
     return summary
 
 
+def cpu_busy_s():
+    """Seconds of CPU the whole machine has spent busy (every core, /proc/stat)."""
+    with open('/proc/stat') as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / float(os.sysconf('SC_CLK_TCK'))
+
+
+def timed_playbook(*args, **kwargs):
+    """(wall seconds, machine CPU seconds, output) of one playbook run."""
+    busy = cpu_busy_s()
+    wall, out = playbook(*args, **kwargs)
+    return wall, cpu_busy_s() - busy, out
+
+
 def _changed(out):
     return sum(int(part.split('=')[1]) for line in out.splitlines() if 'changed=' in line
                for part in line.split() if part.startswith('changed='))
@@ -377,11 +392,12 @@ def _bare(scenario):
 def converge_times(profile):
     """The lab (one cluster, two load balancers): converge from bare containers, then the idempotent re-run."""
     _bare('default')
-    first, _ = playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
-    again, out = playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+    first, first_cpu, _ = timed_playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+    again, again_cpu, out = timed_playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
     return {'case': 'converge', 'profile': profile, 'inventory': 'lab', 'clusters': 1,
-            'load_balancers': len(LBS), 'converge_s': round(first, 1),
-            'rerun_s': round(again, 1), 'rerun_changed': _changed(out)}
+            'load_balancers': len(LBS), 'converge_s': round(first, 1), 'converge_cpu_s': round(first_cpu, 1),
+            'rerun_s': round(again, 1), 'rerun_cpu_s': round(again_cpu, 1), 'rerun_changed': _changed(out),
+            'cores': os.cpu_count()}
 
 
 def fleet_converge_times():
@@ -393,12 +409,14 @@ def fleet_converge_times():
     for clusters in (fleet['clusters'][:1], fleet['clusters']):
         limit = ['--limit', ','.join(clusters)] if len(clusters) < len(fleet['clusters']) else []
         _bare('fleet')
-        first, _ = playbook('site.yml', *limit, inventory=inventory)
-        again, out = playbook('site.yml', *limit, inventory=inventory)
+        first, first_cpu, _ = timed_playbook('site.yml', *limit, inventory=inventory)
+        again, again_cpu, out = timed_playbook('site.yml', *limit, inventory=inventory)
         rows.append({'case': 'converge', 'profile': 'default', 'inventory': 'fleet',
                      'clusters': len(clusters),
                      'load_balancers': sum(len(fleet['endpoints'][c]['load_balancers']) for c in clusters),
-                     'converge_s': round(first, 1), 'rerun_s': round(again, 1), 'rerun_changed': _changed(out)})
+                     'converge_s': round(first, 1), 'converge_cpu_s': round(first_cpu, 1),
+                     'rerun_s': round(again, 1), 'rerun_cpu_s': round(again_cpu, 1),
+                     'rerun_changed': _changed(out), 'cores': os.cpu_count()})
     sh(['molecule', 'destroy', '-s', 'fleet'], timeout=600)
     return rows
 

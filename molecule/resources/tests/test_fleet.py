@@ -4,6 +4,7 @@ through its own VIP(s) (IPv6 too), verifies on its own (--limit), and a holder
 crash in one cluster leaves the others untouched."""
 import json
 import os
+import re
 import time
 
 import pytest
@@ -140,3 +141,21 @@ def test_a_holder_crash_in_the_dual_stack_cluster_leaves_the_others_untouched():
     # the other clusters: no VRRP transition on any of their load balancers
     for key, record in before.items():
         assert _vrrp_record(key[1], key[0]) == record, key
+
+
+def test_a_rerun_runs_the_roles_only_where_something_differs():
+    """The drift check: a converged fleet runs no role task at all; a file
+    changed by hand on one load balancer rolls that load balancer only."""
+    code, out = playbook(INVENTORY, 'site.yml')
+    assert code == 0, out[-3000:]
+    assert 'kubeha.control_plane.keepalived : Write keepalived.conf' not in out, out[-3000:]
+    lb = EPS['beta']['load_balancers'][-1]
+    script = '/usr/local/libexec/kubeha/check-haproxy'
+    before = node(lb).check_output('sha256sum %s' % script)
+    node(lb).check_output('echo "# edited by hand" >> %s' % script)
+    code, out = playbook(INVENTORY, 'site.yml')
+    assert code == 0, out[-3000:]
+    assert '%s: content differs' % script in out, out[-3000:]
+    recap = dict(re.findall(r'(\S+) : ok=\d+ changed=(\d+)', out.split('PLAY RECAP')[-1]))
+    assert [h for h, n in sorted(recap.items()) if n != '0'] == [lb], recap
+    assert node(lb).check_output('sha256sum %s' % script) == before
