@@ -615,8 +615,6 @@ def _check_fleet(endpoints, facts, problems):
                                    'network (%s): VRRP routers of one VRID on one segment fight '
                                    'over it; give each cluster its own keepalived_vrid'
                              % (first, second, a['vrid'], where))
-            else:
-                continue
     files = {}
     for name in names:
         path = endpoints[name]['kubeadm']['snippet_file']
