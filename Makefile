@@ -13,20 +13,29 @@ SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule
 LAB := -i inventory/lab
 
 .PHONY: help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
-        lab-report lab-down test unit lint sanity collection molecule bench clean
+        lab-report lab-down test unit lint sanity collection release-check release importer molecule bench clean
 
 help:
 	@echo "make lab       bring the Docker lab up, converge site.yml, verify, run the failover drill"
 	@echo "make lab-down  remove the lab"
-	@echo "make test      unit tests, lint, sanity, collection build/install, molecule scenarios"
+	@echo "make test      unit tests, lint, sanity, collection build/install, release rehearsal, molecule scenarios"
+	@echo "make release   write the release (changelog, version) and build the checked tarball into dist/"
 
 # ---------------------------------------------------------------- dependencies
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+# galaxy-importer pins versions the development venv does not share.
+.venv-importer/.installed: requirements-importer.txt
+	python3 -m venv .venv-importer
+	.venv-importer/bin/pip install -q --disable-pip-version-check -r requirements-importer.txt
+	touch $@
+
+importer: .venv-importer/.installed
 
 $(LINK):
 	mkdir -p $(dir $@)
@@ -68,7 +77,7 @@ lab-down: venv link
 	molecule destroy -s default
 
 # ---------------------------------------------------------------------- tests
-test: unit lint sanity collection molecule
+test: unit lint sanity collection release-check molecule
 
 unit: venv link
 	pytest -q tests/unit tests/integration
@@ -82,6 +91,15 @@ sanity: venv link
 collection: venv link
 	bash tests/collection_install.sh
 
+# A release rehearsed on a copy (changelog, tarball, galaxy-importer, ansible-builder).
+release-check: venv link importer
+	bash tests/release.sh
+
+# The release itself, written into this checkout: VERSION=x.y.z make release
+# (default: galaxy.yml's version without -dev). See docs/releasing.md.
+release: venv link importer
+	bash tests/release.sh --in-place
+
 molecule: deps
 	set -e; for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
 
@@ -93,4 +111,4 @@ bench: deps
 	python bench/report.py
 
 clean:
-	rm -rf .build *.tar.gz
+	rm -rf .build dist *.tar.gz

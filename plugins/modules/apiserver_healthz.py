@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: apiserver_healthz
 short_description: Check a kube-apiserver's /healthz, /livez and /readyz over HTTPS
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - GETs C(https://HOST:PORT/PATH) for each path and expects C(200 ok).
   - Waits until every path is healthy when O(retries) or O(deadline) is given.

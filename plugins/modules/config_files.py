@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: config_files
 short_description: Install a set of configuration files and directories in one call
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Brings several files and directories to the wanted content, owner, group and mode in
     one module call, where a role would otherwise spend one round trip per file. The

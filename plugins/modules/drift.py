@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: drift
 short_description: Say, in one read-only call, whether a host differs from the wanted state
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Compares the host with what the roles want (packages installed, users present,
     directories and files with their content digest, owner, group and mode, services

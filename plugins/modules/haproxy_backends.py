@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: haproxy_backends
 short_description: Report haproxy's view of its backend servers (UP, DOWN, MAINT)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads C(show stat) from the local haproxy stats socket and reports each server
     of a backend with its state and last check. Never changes anything.

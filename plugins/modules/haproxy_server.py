@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: haproxy_server
 short_description: Drain, disable or re-enable one haproxy backend server at runtime
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Sets a server's administrative state through haproxy's runtime API (the local
     stats socket), for example to drain an apiserver before it restarts.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: vip_holder
 short_description: Report whether this host holds virtual IPs, and its VRRP state
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - For each VIP, reports whether this host holds it and on which interface, read
     from C(ip -j addr) (or C(ip -o addr) where iproute2 has no JSON output).

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: vrrp_config
 short_description: Build, validate and write keepalived.conf for VRRP virtual IPs
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Builds C(keepalived.conf) from structured VRRP instances and track scripts.
   - Refuses configurations keepalived would accept but get wrong, naming the field
