@@ -83,6 +83,7 @@ unit: venv link
 	pytest -q tests/unit tests/integration
 
 lint: venv link
+	yamllint --strict .
 	ansible-lint --profile production --offline
 
 sanity: venv link
