@@ -25,7 +25,7 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles impo
     PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value, takeover_bound_s,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
-    instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
+    global_problems, instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
 )
 
 PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'verify_')
@@ -396,8 +396,10 @@ def _translate(host, field, problem, problems):
     problems.add(host, text)
 
 
-def _check_vrrp_rules(host, instance, scripts, problems):
+def _check_vrrp_rules(host, instance, scripts, problems, gdefs=None):
     """The rules the vrrp_config module runs on the host, run here first."""
+    for field, problem in global_problems(gdefs or {}):
+        _translate(host, field, problem, problems)
     by_name = dict((s['name'], s) for s in scripts)
     for script in scripts:
         for field, problem in script_problems(script):
@@ -748,6 +750,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
             virtual_ipaddresses_excluded=([vip_cidr(eff.get('keepalived_vip_ipv6'))]
                                           if vip6 is not None else []),
             unicast_src_ip=address if eff['keepalived_unicast'] and peers else None,
+            check_unicast_src=bool(eff['keepalived_unicast'] and peers and eff.get('keepalived_check_unicast_src')),
             unicast_peers=[node_address(p, raw[p]) for p in peers] if eff['keepalived_unicast'] else [],
             peer_priorities=[prios[p] for p in peers],
             track_scripts=[dict(name=s['name']) for s in scripts],
@@ -765,8 +768,10 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
             elif 'keepalived_auth_pass' not in unreadable.get(host, {}):
                 problems.add(host, 'keepalived_auth_pass is not set: give a 1-8 character '
                                    'secret (keep it in Ansible Vault); VRRPv2 needs it')
+        global_defs = dict(router_id=eff.get('keepalived_router_id') or host.split('.')[0],
+                           max_auto_priority=int(eff.get('keepalived_max_auto_priority') or 0))
         if vip is not None:
-            _check_vrrp_rules(host, instance, scripts, problems)
+            _check_vrrp_rules(host, instance, scripts, problems, global_defs)
         instance.pop('authentication', None)  # the plan holds no secret
         if not interface:
             instance['interface'] = ''
@@ -778,7 +783,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
         plan_hosts[host] = dict(
             cluster=name,
             address=address,
-            router_id=eff.get('keepalived_router_id') or host.split('.')[0],
+            router_id=global_defs['router_id'],
             priority=prios[host],
             vrrp=dict(
                 instance=instance,
@@ -788,6 +793,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 track_timeout=float(eff.get('keepalived_track_timeout') or 1),
                 restart_on_failure=bool(eff['keepalived_restart_on_failure']),
                 restart_delay=int(restart_delay),
+                max_auto_priority=global_defs['max_auto_priority'],
                 profile=eff['keepalived_profile'],
                 libexec=LIBEXEC,
             ),

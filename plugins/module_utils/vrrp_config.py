@@ -247,14 +247,23 @@ def instance_hosts(inst, host_addresses):
     return hosts
 
 
-def validate(config):
-    """Return a list of human-readable problems; empty means the config is sound."""
-    errors = []
-    gdefs = config.get('global_defs') or {}
+def global_problems(gdefs):
+    """[(field, problem)] for the global_defs block."""
+    out = []
     router_id = gdefs.get('router_id')
     if router_id is not None and not NAME_RE.match(router_id):
-        errors.append('global_defs.router_id %r: use letters, digits, "_", "." or "-"'
-                      % router_id)
+        out.append(('router_id', '%r: use letters, digits, "_", "." or "-"' % router_id))
+    rt_priority = gdefs.get('max_auto_priority')
+    if rt_priority is not None and not 0 <= rt_priority <= 99:
+        out.append(('max_auto_priority', '%s is out of range: use 1-99 (real-time priorities), '
+                                         'or 0 to leave scheduling alone' % rt_priority))
+    return out
+
+
+def validate(config):
+    """Return a list of human-readable problems; empty means the config is sound."""
+    errors = ['global_defs.%s %s' % (field, problem)
+              for field, problem in global_problems(config.get('global_defs') or {})]
     scripts = config.get('scripts') or []
     scripts_by_name = {}
     for index, script in enumerate(scripts):
@@ -339,6 +348,9 @@ def render(config, mask_secrets=False):
         out.append('    script_user %s\n' % gdefs['script_user'])
     if gdefs.get('vrrp_garp_master_refresh'):
         out.append('    vrrp_garp_master_refresh %d\n' % gdefs['vrrp_garp_master_refresh'])
+    if gdefs.get('max_auto_priority'):
+        # a VRRP process that misses its schedule raises itself to real-time priority
+        out.append('    max_auto_priority %d\n' % gdefs['max_auto_priority'])
     out.append('}\n')
 
     for script in sorted(config.get('scripts') or [], key=lambda s: s['name']):
@@ -381,6 +393,9 @@ def render(config, mask_secrets=False):
         if inst.get('unicast_peers'):
             if inst.get('unicast_src_ip'):
                 out.append('    unicast_src_ip %s\n' % inst['unicast_src_ip'])
+            if inst.get('check_unicast_src'):
+                # adverts from an address that is not a listed peer are ignored
+                out.append('    check_unicast_src\n')
             out.append('    unicast_peer {\n')
             for peer in sorted(inst['unicast_peers'], key=lambda p: ipaddress.ip_address(u'%s' % p)):
                 out.append('        %s\n' % peer)
@@ -432,6 +447,7 @@ def argument_spec():
         virtual_ipaddresses_excluded=dict(type='list', elements='str', default=[]),
         authentication=dict(type='dict', options=auth),
         unicast_src_ip=dict(type='str'),
+        check_unicast_src=dict(type='bool', default=False),
         unicast_peers=dict(type='list', elements='str', default=[]),
         peer_priorities=dict(type='list', elements='int', default=[]),
         track_scripts=dict(type='list', elements='dict', options=track, default=[]),
@@ -456,10 +472,12 @@ def argument_spec():
         enable_script_security=dict(type='bool', default=True),
         script_user=dict(type='str'),
         vrrp_garp_master_refresh=dict(type='int'),
+        max_auto_priority=dict(type='int'),
     )
     return dict(
         dest=dict(type='path', default='/etc/keepalived/keepalived.conf'),
         backup=dict(type='bool', default=False),
+        backups_kept=dict(type='int', default=3),
         validate=dict(type='bool', default=True),
         host_addresses=dict(type='list', elements='str', default=[]),
         global_defs=dict(type='dict', options=gdefs, default={}),

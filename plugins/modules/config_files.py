@@ -91,9 +91,17 @@ options:
             fails the task with the command's output.
         type: str
       backup:
-        description: Keep a timestamped copy of the previous file when the content changes.
+        description:
+          - Keep a timestamped copy of the previous file when the content changes,
+            created mode V(0600).
+          - Only the newest O(backups_kept) copies of the file are kept (older ones,
+            also those made before by Ansible's own C(backup), are removed), each V(0600).
         type: bool
         default: false
+  backups_kept:
+    description: How many timestamped copies of each file with O(files[].backup=true) to keep.
+    type: int
+    default: 3
   keep_originals:
     description:
       - Before any file is written, copy each O(keep_originals[].path) that exists, lacks
@@ -173,6 +181,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible_collections.kubeha.control_plane.plugins.module_utils import backups
 
 
 def _mode(text):
@@ -317,7 +326,7 @@ class Installer(object):
             if spec.get('validate'):
                 self._validate(spec['validate'], tmp, path)
             if spec.get('backup') and exists:
-                self.backups[path] = self.module.backup_local(path)
+                self.backups[path] = backups.backup(path, self.module.params['backups_kept'])[0]
             os.rename(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -346,6 +355,7 @@ def main():
                 content=dict(type='str', default=''), owner=dict(type='str'),
                 group=dict(type='str'), mode=dict(type='str'), validate=dict(type='str'),
                 backup=dict(type='bool', default=False))),
+            backups_kept=dict(type='int', default=3),
             keep_originals=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), copy_to=dict(type='path', required=True),
                 marker=dict(type='str', default='kubeha.control_plane'),

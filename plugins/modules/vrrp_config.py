@@ -42,9 +42,18 @@ options:
     type: path
     default: /etc/keepalived/keepalived.conf
   backup:
-    description: Keep a timestamped copy of the previous file before replacing it.
+    description:
+      - Keep a timestamped copy of the previous file before replacing it, created
+        mode V(0600) (it holds the previous C(auth_pass)).
     type: bool
     default: false
+  backups_kept:
+    description:
+      - With O(backup=true), how many timestamped copies to keep; older ones (also
+        those made before by Ansible's own C(backup)) are removed and the kept ones
+        made V(0600). V(0) keeps none.
+    type: int
+    default: 3
   validate:
     description:
       - Run C(keepalived -t -f) on the new file before it replaces O(dest).
@@ -75,6 +84,12 @@ options:
         type: str
       vrrp_garp_master_refresh:
         description: Seconds between repeated gratuitous ARPs while MASTER (0 disables).
+        type: int
+      max_auto_priority:
+        description:
+          - Highest real-time priority (1-99) a keepalived process raises itself to when it is
+            not scheduled in time (a loaded host), so adverts keep their pace. Unset or V(0) leaves
+            keepalived's scheduling alone.
         type: int
   scripts:
     description: C(vrrp_script) blocks (track scripts).
@@ -180,6 +195,12 @@ options:
       unicast_src_ip:
         description: Source address for unicast adverts.
         type: str
+      check_unicast_src:
+        description:
+          - With O(instances[].unicast_peers), ignore adverts whose source is not one of them,
+            so a stray or rogue VRRP speaker with the same VRID cannot take the VIP.
+        type: bool
+        default: false
       unicast_peers:
         description: The other nodes' addresses; empty means multicast.
         type: list
@@ -271,7 +292,7 @@ dest:
   returned: always
   type: str
 backup_file:
-  description: Path of the copy of the previous file.
+  description: Path of the copy of the previous file (mode 0600).
   returned: when O(backup=true) and the file changed
   type: str
 validated:
@@ -285,6 +306,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible_collections.kubeha.control_plane.plugins.module_utils import backups
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     argument_spec, mask_secrets, render, script_paths, validate, without_scripts,
 )
@@ -363,8 +385,15 @@ def _write(module, text):
         validated = module.params['validate'] and _keepalived_test(module, tmp, directory)
         backup_file = None
         if module.params['backup'] and os.path.exists(dest):
-            backup_file = module.backup_local(dest)
-        module.atomic_move(tmp, dest)
+            backup_file = backups.backup(dest, module.params['backups_kept'])[0]
+        if os.path.exists(dest):
+            module.atomic_move(tmp, dest)
+        else:
+            # atomic_move would chmod a new file to 0666 & ~umask before our mode
+            # applies: the secret would be world-readable for a moment. The
+            # temporary file is 0600; renaming it keeps that.
+            os.rename(tmp, dest)
+            module.set_default_selinux_context(dest, False)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

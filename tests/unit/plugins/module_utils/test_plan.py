@@ -257,3 +257,27 @@ def test_a_variable_whose_template_fails_is_named_once():
                  host_vars={'lb1': {'keepalived_auth_pass': None}, 'lb2': {'keepalived_auth_pass': None}})
     assert plan['errors'] == ["lb1, lb2: keepalived_auth_pass cannot be read: 'vault_pass' is undefined; "
                               "define what its template uses (a vault variable, say) for this host"]
+
+
+@pytest.mark.parametrize('group_vars, check_src, garp, rt', [
+    ({}, True, 60, 50),
+    ({'kubeha_profile': 'fast'}, True, 60, 50),
+    ({'kubeha_profile': 'guide'}, False, 0, 0),  # multicast: no peers to check against
+    ({'keepalived_unicast': False}, False, 60, 50),
+    ({'keepalived_check_unicast_src': False}, False, 60, 50),
+    ({'keepalived_garp_master_refresh': 0, 'keepalived_max_auto_priority': 0}, True, 0, 0),
+])
+def test_hardening_follows_the_profile_and_the_mode(group_vars, check_src, garp, rt):
+    """Adverts only from the peers in unicast mode, the holder's ARP refreshed,
+    real-time priority for a late keepalived; the guide profile stays the guide's."""
+    plan = build(group_vars)
+    assert plan['errors'] == []
+    vrrp = plan['hosts']['lb1']['vrrp']
+    assert vrrp['instance']['check_unicast_src'] is check_src
+    assert vrrp['instance']['garp_master_refresh'] == garp
+    assert vrrp['max_auto_priority'] == rt
+
+
+def test_max_auto_priority_out_of_range_is_refused():
+    plan = build({'keepalived_max_auto_priority': 120})
+    assert any('max_auto_priority 120 is out of range: use 1-99' in e for e in plan['errors']), plan['errors']

@@ -197,3 +197,28 @@ def test_mask_secrets_hides_any_auth_pass_in_old_text(text):
         'auth_pass  ********' in masked
     for secret in ('oldsecret', ' x\n', 'with-tab-9'):
         assert secret not in masked
+
+
+def test_render_hardening_options():
+    cfg = config(check_unicast_src=True, garp_master_refresh=60)
+    cfg['global_defs']['max_auto_priority'] = 50
+    text = render(cfg)
+    assert '    max_auto_priority 50\n' in text.split('vrrp_script')[0]  # in global_defs
+    instance = text.split('vrrp_instance VI_1 {')[1]
+    assert '    check_unicast_src\n    unicast_peer {\n' in instance
+    assert '    garp_master_refresh 60\n' in instance
+    plain = render(BASE)
+    assert 'check_unicast_src' not in plain and 'max_auto_priority' not in plain
+
+
+def test_check_unicast_src_needs_peers_to_mean_anything():
+    text = render(config(check_unicast_src=True, unicast_peers=[], unicast_src_ip=None))
+    assert 'check_unicast_src' not in text  # multicast: keepalived has no peer list to check
+
+
+@pytest.mark.parametrize('value, ok', [(None, True), (0, True), (1, True), (99, True), (100, False), (-1, False)])
+def test_max_auto_priority_range(value, ok):
+    cfg = copy.deepcopy(BASE)
+    cfg['global_defs']['max_auto_priority'] = value
+    errors = validate(cfg)
+    assert (errors == []) is ok, errors

@@ -93,3 +93,21 @@ def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path, run_module, exi
     assert result['changed'] and result['diff'][0]['after'] == 'new\n'
     assert result['diff'][0]['before'] == (existing or '')
     assert (conf.read_text() if existing else None) == existing
+
+
+def test_backups_are_private_and_capped(tmp_path, run_module):
+    """haproxy.cfg holds the stats credentials: each change keeps a 0600 copy, at most backups_kept."""
+    conf = tmp_path / 'haproxy.cfg'
+    made = []
+    for n in range(5):
+        result = run_module(config_files, {
+            'backups_kept': 2,
+            'files': [{'path': str(conf), 'content': '# kubeha.control_plane\nstats auth admin:pw%d\n' % n,
+                       'mode': '0640', 'backup': True}]})
+        assert result['rc'] == 0 and result['changed'], result
+        if n:
+            made.append(result['backups'][str(conf)])
+    left = sorted(p for p in os.listdir(str(tmp_path)) if p.endswith('~'))
+    assert len(left) == 2 and os.path.basename(made[-1]) in left, (left, made)
+    assert all(stat.S_IMODE(os.stat(str(tmp_path / p)).st_mode) == 0o600 for p in left)
+    assert stat.S_IMODE(os.stat(str(conf)).st_mode) == 0o640

@@ -50,22 +50,32 @@ def args(tmp_path, **changes):
     return base
 
 
-def test_writes_validates_and_is_never_world_readable(tmp_path, keepalived, run_module, monkeypatch):
-    modes = []
-    original = AnsibleModule.atomic_move
-
-    def watch(self, src, dest, *a, **k):
-        modes.append(stat.S_IMODE(os.stat(src).st_mode))
-        return original(self, src, dest, *a, **k)
-    monkeypatch.setattr(AnsibleModule, 'atomic_move', watch)
+@pytest.mark.parametrize('exists', [False, True], ids=['created', 'replaced'])
+def test_writes_validates_and_is_never_world_readable(tmp_path, keepalived, run_module, monkeypatch, exists):
+    """The file at dest never has a mode that lets others read it: not while the
+    temporary file is written, not between the rename and the final mode (Ansible's
+    atomic_move would make a new file 0666 & ~umask for that moment)."""
     a = args(tmp_path)
+    if exists:
+        run_module(vrrp_config, a)
+        a['instances'][0]['authentication'] = {'auth_pass': 'secret2'}
+    seen = []
+    original_set = AnsibleModule.set_fs_attributes_if_different
+
+    def watch(self, file_args, changed, *rest, **kw):
+        seen.append(stat.S_IMODE(os.stat(file_args['path']).st_mode))  # before the final mode
+        return original_set(self, file_args, changed, *rest, **kw)
+    monkeypatch.setattr(AnsibleModule, 'set_fs_attributes_if_different', watch)
+    monkeypatch.setattr(os, 'umask', lambda mask=0: 0)  # the most permissive umask: 0666 if anything widened it
     result = run_module(vrrp_config, a)
     assert result['rc'] == 0 and result['changed'] and result['validated'], result
-    assert modes == [0o600]  # the temporary file is private from its first byte
+    assert seen and not seen[0] & 0o007, oct(seen[0])
     assert stat.S_IMODE(os.stat(a['dest']).st_mode) == 0o640
     text = open(a['dest']).read()
-    assert 'auth_pass secret1' in text and 'secret1' not in result['config']
-    assert os.listdir(os.path.dirname(a['dest'])) == ['keepalived.conf']
+    secret = 'secret2' if exists else 'secret1'
+    assert 'auth_pass %s' % secret in text and secret not in result['config']
+    names = sorted(os.listdir(os.path.dirname(a['dest'])))
+    assert names[0] == 'keepalived.conf' and len(names) == (2 if exists else 1), names
 
 
 def test_second_run_changes_nothing_and_backs_up_a_change(tmp_path, keepalived, run_module):
