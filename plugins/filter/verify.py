@@ -5,7 +5,8 @@
 
 endpoint_report(load_balancers, settings) -> dict(violations, notes, holders,
 expected_holder, phase, ready, table). Each load balancer entry: host,
-priority, holds, vrrp_state, keepalived, haproxy, backends_up, backends_down.
+priority, holds, vrrp_state, keepalived, haproxy, backends_up, backends_down,
+and optionally address and wire (what kubeha.control_plane.wire_check heard).
 
 The endpoint's phase comes from the apiservers that answer /readyz directly:
 bootstrapping (none yet: before kubeadm init), degraded (some), healthy (all).
@@ -17,6 +18,8 @@ before kubeadm init) is then a note, not a violation.
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.wire import strangers, vip_owners
 
 
 def _healthy(lb):
@@ -78,6 +81,42 @@ def _vrrp_violations(lbs, holders, violations):
             violations.append('%s holds the VIP but its VRRP state is %s' % (lb['host'], state))
     if len(masters) > 1:
         violations.append('VRRP states disagree: %s all say MASTER' % ', '.join(masters))
+
+
+def _wire_violations(lbs, holders, vrid, violations, notes):
+    """Strangers speaking our VRID, and MACs other than the holder's answering for a VIP."""
+    heard = [lb for lb in lbs if (lb.get('wire') or {}).get('speakers') is not None]
+    for lb in lbs:
+        wire = lb.get('wire') or {}
+        if wire.get('failed'):
+            notes.append('%s: the wire check did not run: %s' % (lb['host'], wire.get('msg')))
+    if not heard or vrid in (None, ''):
+        return
+    ours = [lb['address'] for lb in lbs if lb.get('address')]
+    speakers = [dict(s, heard_by=lb['host']) for lb in heard for s in lb['wire']['speakers']]
+    for stranger in strangers(speakers, int(vrid), ours):
+        by = sorted(set(s['heard_by'] for s in speakers
+                        if s['source'] == stranger['source'] and s['vrid'] == int(vrid)))
+        violations.append(
+            'a host that is not one of this cluster\'s load balancers speaks VRRP for its VRID %s: '
+            '%s (priority %s, VRRPv%s, heard by %s). In unicast mode with check_unicast_src '
+            'keepalived ignores it; with multicast or without that check it can take the VIP. '
+            'Find it and stop its keepalived, or move one of the two to a free VRID '
+            '(keepalived_vrid)'
+            % (vrid, stranger['source'], stranger['priority'], stranger['version'], ', '.join(by)))
+    holder_macs = [lb['wire'].get('mac') for lb in heard if lb['host'] in holders and lb['wire'].get('mac')]
+    if len(holder_macs) < len(holders):
+        return  # a holder's own MAC is unknown: no verdict on who else answers
+    answers = {}
+    for lb in heard:
+        for vip, macs in (lb['wire'].get('arp') or {}).items():
+            answers.setdefault(vip, set()).update(macs)
+    for vip, macs in sorted(vip_owners(answers, holder_macs).items()):
+        violations.append(
+            '%s is answered for (ARP) by %s, which is not %s: two hosts claim the VIP and some '
+            'clients reach the wrong one. Find the host with that MAC and remove the address '
+            'from it' % (vip, ', '.join(macs), 'the holder (%s)' % ', '.join(holders)
+                         if holders else 'one of this cluster\'s load balancers (none holds it)'))
 
 
 def _haproxy_violations(lbs, control_plane, violations, excused=()):
@@ -185,6 +224,7 @@ def endpoint_report(load_balancers, settings):
     expected = _vip_violations(lbs, vip, holders, preempt, violations, notes,
                                settings.get('by_priority'))
     _vrrp_violations(lbs, holders, violations)
+    _wire_violations(lbs, holders, settings.get('vrid'), violations, notes)
     vips = list(settings.get('vips') or [])
     for lb in lbs:
         held = lb.get('held_vips')

@@ -22,7 +22,7 @@ import math
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
     COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
-    PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value, takeover_bound_s,
+    PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value, takeover_bound_s, wire_listen_s,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     global_problems, instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
@@ -794,6 +794,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 restart_on_failure=bool(eff['keepalived_restart_on_failure']),
                 restart_delay=int(restart_delay),
                 max_auto_priority=global_defs['max_auto_priority'],
+                check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),
                 profile=eff['keepalived_profile'],
                 libexec=LIBEXEC,
             ),
@@ -861,6 +862,7 @@ def _endpoint(name, lbs, cps, clients, effs, prios, raw, plan_hosts):
         profile=first.get('keepalived_profile', 'default') if lbs else 'default',
         haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
         takeover_bound_s=takeover_bound_s(first['keepalived_advert_int']) if lbs else None,
+        wire_listen_s=wire_listen_s(first['keepalived_advert_int']) if lbs else None,
         kubeadm=dict(control_plane_endpoint=host_port, cert_sans=vips,
                      init_command='kubeadm init --control-plane-endpoint "%s" --upload-certs'
                      % host_port,

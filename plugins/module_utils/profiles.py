@@ -179,3 +179,10 @@ def takeover_bound_s(advert_int):
     """At most how long a backup waits for a dead holder: its master-down interval,
     3 missed adverts plus its skew time ((256 - priority) / 256 adverts, < 1)."""
     return 4 * float(advert_int)
+
+
+def wire_listen_s(advert_int):
+    """How long the wire check listens for VRRP speakers: three advert intervals
+    of ours, and never under 3 s, so a foreign router on the common 1 s
+    interval is heard at least twice."""
+    return max(3 * float(advert_int), 3.0)

@@ -142,3 +142,49 @@ def test_kubeconfig_pointing_elsewhere():
     assert result['violations'] == ['cp1: /etc/kubernetes/admin.conf points at https://10.213.0.21:6443, '
                                     'not the HA endpoint https://10.213.0.100:6443 (kubeadm '
                                     'controlPlaneEndpoint)']
+
+
+MAC1, MAC2, ROGUE_MAC = '02:42:0a:d5:00:0b', '02:42:0a:d5:00:0c', '02:42:0a:d5:00:32'
+
+
+def wired(lb1_speakers=(), lb2_speakers=(), lb1_arp=(), lb2_arp=(MAC1,), holder='lb1'):
+    """The healthy pair with what each one's wire check heard (lb2 hears lb1's adverts)."""
+    ours = [dict(source='10.213.0.11', vrid=51, priority=101, version=2)]
+    return [lb('lb1', 101, holder == 'lb1', 'MASTER' if holder == 'lb1' else 'BACKUP', address='10.213.0.11',
+               wire=dict(mac=MAC1, speakers=list(lb1_speakers), arp={'10.213.0.100': list(lb1_arp)})),
+            lb('lb2', 100, holder == 'lb2', 'BACKUP' if holder == 'lb1' else 'MASTER', address='10.213.0.12',
+               wire=dict(mac=MAC2, speakers=ours + list(lb2_speakers), arp={'10.213.0.100': list(lb2_arp)}))]
+
+
+ROGUE = dict(source='10.213.0.50', vrid=51, priority=254, version=2)
+
+
+def test_a_quiet_segment_passes_the_wire_check():
+    assert report(wired(), vrid=51)['violations'] == []
+
+
+def test_a_stranger_on_our_vrid_is_named_with_who_heard_it():
+    violations = report(wired([ROGUE], [ROGUE]), vrid=51)['violations']
+    assert len(violations) == 1, violations
+    assert 'speaks VRRP for its VRID 51: 10.213.0.50 (priority 254, VRRPv2, heard by lb1, lb2)' in violations[0]
+    assert 'keepalived_vrid' in violations[0]
+
+
+def test_a_speaker_on_another_vrid_is_not_ours_to_judge():
+    other = dict(ROGUE, vrid=60)
+    assert report(wired([other]), vrid=51)['violations'] == []
+
+
+def test_a_second_mac_answering_for_the_vip_is_named():
+    violations = report(wired(lb2_arp=(MAC1, ROGUE_MAC)), vrid=51)['violations']
+    assert violations == ['10.213.0.100 is answered for (ARP) by %s, which is not the holder (lb1): two hosts '
+                          'claim the VIP and some clients reach the wrong one. Find the host with that MAC '
+                          'and remove the address from it' % ROGUE_MAC]
+
+
+def test_a_wire_check_that_could_not_run_is_a_note():
+    lbs = wired()
+    lbs[0]['wire'] = dict(failed=True, msg='cannot listen: Operation not permitted')
+    result = report(lbs, vrid=51)
+    assert result['violations'] == []
+    assert 'lb1: the wire check did not run: cannot listen: Operation not permitted' in result['notes']

@@ -203,7 +203,7 @@ def test_render_hardening_options():
     cfg = config(check_unicast_src=True, garp_master_refresh=60)
     cfg['global_defs']['max_auto_priority'] = 50
     text = render(cfg)
-    assert '    max_auto_priority 50\n' in text.split('vrrp_script')[0]  # in global_defs
+    assert '    max_auto_priority 50\n' in text.split('vrrp_script', maxsplit=1)[0]  # in global_defs
     instance = text.split('vrrp_instance VI_1 {')[1]
     assert '    check_unicast_src\n    unicast_peer {\n' in instance
     assert '    garp_master_refresh 60\n' in instance

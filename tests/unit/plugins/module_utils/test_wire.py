@@ -1,0 +1,85 @@
+"""The wire check's bytes: VRRP adverts of both versions as keepalived sends
+them, ARP probes and answers, and the verdict on who was heard."""
+import ipaddress
+import struct
+
+import pytest
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils import wire
+
+
+def advert_v2(vrid=51, priority=254, addresses=('10.213.0.100',), advert=1, auth=b'secret1'):
+    addrs = b''.join(ipaddress.ip_address(a).packed for a in addresses)
+    return struct.pack('!BBBBBBH', 0x21, vrid, priority, len(addresses), 1, advert, 0) + addrs + auth.ljust(8, b'\0')
+
+
+def advert_v3(vrid=52, priority=100, centis=10):
+    return struct.pack('!BBBBHH', 0x31, vrid, priority, 1, centis, 0) + ipaddress.ip_address('10.213.0.100').packed
+
+
+def ipv4(payload, src='10.213.0.66', ihl=5):
+    header = struct.pack('!BBHHHBBH4s4s', 0x40 | ihl, 0, 20 + len(payload), 0, 0, 255, 112, 0,
+                         ipaddress.ip_address(src).packed, ipaddress.ip_address('10.213.0.11').packed)
+    return header + b'\0' * (4 * (ihl - 5)) + payload
+
+
+@pytest.mark.parametrize('payload, expected', [
+    (advert_v2(), dict(version=2, vrid=51, priority=254, count=1, advert_int=1.0, auth_type=1)),
+    (advert_v3(), dict(version=3, vrid=52, priority=100, count=1, advert_int=0.1)),
+    (advert_v3(centis=0x0FFF), dict(version=3, vrid=52, priority=100, count=1, advert_int=40.95)),
+    (b'\x11\x33\x64\x01\x00\x01\x00\x00', None),  # version 1
+    (b'\x22\x33\x64\x01\x00\x01\x00\x00', None),  # type 2 is not an advert
+    (b'\x21\x33', None),  # truncated
+])
+def test_parse_vrrp(payload, expected):
+    assert wire.parse_vrrp(payload) == expected
+
+
+@pytest.mark.parametrize('ihl', [5, 6])
+def test_ipv4_payload_honours_the_header_length(ihl):
+    source, payload = wire.ipv4_payload(ipv4(advert_v2(), ihl=ihl))
+    assert source == '10.213.0.66' and wire.parse_vrrp(payload)['priority'] == 254
+    assert wire.ipv4_payload(b'\x60' + b'\0' * 40) == (None, b'')  # not IPv4
+
+
+def test_arp_probe_is_an_rfc5227_probe_and_parses_back():
+    frame = wire.arp_probe('02:42:0a:d5:00:0b', '10.213.0.100')
+    assert frame[:6] == b'\xff' * 6 and frame[6:12] == wire.mac_bytes('02:42:0a:d5:00:0b')
+    assert len(frame) == 42 and frame[28:32] == b'\0\0\0\0'  # sender 0.0.0.0: no cache learns from it
+    assert frame[38:42] == ipaddress.ip_address('10.213.0.100').packed
+    assert wire.parse_arp(frame) == ('02:42:0a:d5:00:0b', '0.0.0.0', 1)
+
+
+def test_parse_arp_reads_an_answer_and_refuses_other_frames():
+    answer = (wire.mac_bytes('02:42:0a:d5:00:0b') + wire.mac_bytes('02:42:0a:d5:00:42') + b'\x08\x06'
+              + struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 2, wire.mac_bytes('02:42:0a:d5:00:42'),
+                            ipaddress.ip_address('10.213.0.100').packed, wire.mac_bytes('02:42:0a:d5:00:0b'),
+                            b'\0' * 4))
+    assert wire.parse_arp(answer) == ('02:42:0a:d5:00:42', '10.213.0.100', 2)
+    assert wire.parse_arp(answer[:12] + b'\x08\x00' + answer[14:]) is None  # IPv4, not ARP
+    assert wire.parse_arp(answer[:30]) is None
+
+
+def test_strangers_are_other_sources_of_our_vrid_once_each():
+    heard = [dict(source='10.213.0.12', vrid=51, priority=100), dict(source='10.213.0.66', vrid=51, priority=254),
+             dict(source='10.213.0.66', vrid=51, priority=254), dict(source='10.213.0.70', vrid=60, priority=10)]
+    assert wire.strangers(heard, 51, ['10.213.0.11', '10.213.0.12']) == [heard[1]]
+    assert wire.strangers(heard, 60, ['10.213.0.11']) == [heard[3]]
+    assert wire.strangers(heard, 51, ['10.213.0.11', '10.213.0.12', '10.213.0.66']) == []
+
+
+def test_vip_owners_are_the_macs_that_are_not_the_holders():
+    answers = {'10.213.0.100': ['02:42:0A:D5:00:0B', '02:42:0a:d5:00:32'], '10.213.0.101': []}
+    assert wire.vip_owners(answers, ['02:42:0a:d5:00:0b']) == {'10.213.0.100': ['02:42:0a:d5:00:32']}
+    assert wire.vip_owners(answers, ['02:42:0a:d5:00:0b', '02:42:0a:d5:00:32']) == {}
+
+
+def test_a_taken_vrid_is_refused_with_host_interface_speaker_and_fix():
+    heard = [dict(source='10.213.0.66', vrid=51, priority=254, version=2),
+             dict(source='10.213.0.12', vrid=51, priority=100, version=2)]
+    problems = wire.taken_vrid_problems('lb1', 'eth0', 51, heard, ['10.213.0.11', '10.213.0.12'])
+    assert problems == ["lb1: keepalived_vrid 51 is already spoken on eth0 by 10.213.0.66 (priority 254, "
+                        "VRRPv2), which is not one of this cluster's load balancers: two routers on one "
+                        "VRID fight over the VIP. Pick a VRID nobody speaks on this segment "
+                        "(keepalived_vrid), and list 51 in keepalived_reserved_vrids"]
+    assert wire.taken_vrid_problems('lb1', 'eth0', 52, heard, ['10.213.0.11']) == []
