@@ -17,10 +17,30 @@ import ipaddress
 import struct
 
 VRRP_PROTO = 112
-VRRP_GROUP4 = '224.0.0.18'
-VRRP_GROUP6 = 'ff02::12'
+ETH_P_ALL = 0x0003
+ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
 ETH_P_ARP = 0x0806
 BROADCAST = b'\xff' * 6
+# The VRRP groups' link-layer addresses (224.0.0.18 and ff02::12): a packet
+# socket joins them so multicast adverts arrive before keepalived runs here.
+VRRP_MACS = ('01:00:5e:00:00:12', '33:33:00:00:00:12')
+
+# A classic BPF program for a packet socket: keep IPv4 and IPv6 packets of
+# protocol 112 (VRRP) and ARP, drop the rest in the kernel (a busy load
+# balancer's haproxy traffic never reaches Python). (code, jt, jf, k)
+BPF_VRRP_ARP = (
+    (0x28, 0, 0, 12),          # ldh [12]: the ethertype
+    (0x15, 0, 2, ETH_P_IP),    # IPv4? else skip to 4
+    (0x30, 0, 0, 23),          # ldb [23]: IPv4 protocol
+    (0x15, 4, 5, VRRP_PROTO),  # VRRP: accept; else drop
+    (0x15, 0, 2, ETH_P_IPV6),  # IPv6? else skip to 7
+    (0x30, 0, 0, 20),          # ldb [20]: IPv6 next header
+    (0x15, 1, 2, VRRP_PROTO),  # VRRP: accept; else drop
+    (0x15, 0, 1, ETH_P_ARP),   # ARP: accept; else drop
+    (0x06, 0, 0, 0xFFFF),      # accept
+    (0x06, 0, 0, 0),           # drop
+)
 
 
 def mac_text(raw):
@@ -55,6 +75,28 @@ def ipv4_payload(packet):
         return None, b''
     header = (data[0] & 0x0F) * 4
     return str(ipaddress.IPv4Address(bytes(data[12:16]))), bytes(data[header:])
+
+
+def parse_frame(frame):
+    """What an Ethernet frame carries for the wire check:
+    ('vrrp', source address, advert), ('arp', sender MAC, sender IPv4, operation), or None."""
+    data = bytes(frame)
+    if len(data) < 14:
+        return None
+    ethertype = struct.unpack('!H', data[12:14])[0]
+    if ethertype == ETH_P_ARP:
+        parsed = parse_arp(data)
+        return ('arp',) + parsed if parsed else None
+    if ethertype == ETH_P_IP:
+        source, payload = ipv4_payload(data[14:])
+        if source is None or bytearray(data)[23] != VRRP_PROTO:
+            return None
+    elif ethertype == ETH_P_IPV6 and len(data) >= 54 and bytearray(data)[20] == VRRP_PROTO:
+        source, payload = str(ipaddress.IPv6Address(data[22:38])), data[54:]
+    else:
+        return None
+    advert = parse_vrrp(payload)
+    return ('vrrp', source, advert) if advert else None
 
 
 def arp_probe(mac, target):

@@ -18,7 +18,8 @@ description:
     version and advert interval.
   - Sends RFC 5227 ARP probes (sender address 0.0.0.0, so no ARP cache changes) for each IPv4
     VIP in O(vips) and reports every MAC address that answers for it, or announces it.
-  - Changes nothing on the host. It needs raw sockets (root, or C(CAP_NET_RAW)).
+  - Changes nothing on the host. It reads the interface through a packet socket (root, or C(CAP_NET_RAW)),
+    so it also hears adverts a firewall rule drops before keepalived sees them.
   - verify.yml uses it to name a VRRP speaker for the cluster's VRID that is not one of its load
     balancers, and a MAC answering for the VIP that is not the holder's; site.yml uses it before
     the first converge to refuse a VRID another router already speaks.
@@ -86,6 +87,7 @@ listened:
   type: float
 '''
 
+import ctypes
 import ipaddress
 import os
 import select
@@ -97,86 +99,65 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.kubeha.control_plane.plugins.module_utils import wire
 
-SO_BINDTODEVICE = getattr(socket, 'SO_BINDTODEVICE', 25)
-IPV6_JOIN_GROUP = getattr(socket, 'IPV6_JOIN_GROUP', 20)
+SOL_PACKET = 263
+PACKET_ADD_MEMBERSHIP = 1
+PACKET_MR_MULTICAST = 0
+SO_ATTACH_FILTER = 26
 
 
-def _vrrp_socket4(interface, index):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, wire.VRRP_PROTO)
-    sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, interface.encode() + b'\0')
-    # ip_mreqn: group, local address (any), interface index: multicast adverts reach us
-    # even where keepalived has not joined the group (before the first converge).
-    mreq = struct.pack('4s4si', socket.inet_aton(wire.VRRP_GROUP4), socket.inet_aton('0.0.0.0'), index)
-    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-    return sock
+def _attach_filter(sock, program):
+    """Let the kernel pass only VRRP and ARP frames (wire.BPF_VRRP_ARP)."""
+    code = b''.join(struct.pack('HBBI', *insn) for insn in program)
+    buf = ctypes.create_string_buffer(code)
+    fprog = struct.pack('HL', len(program), ctypes.addressof(buf))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+    return buf  # keep it alive while the socket lives
 
 
-def _vrrp_socket6(interface, index):
-    sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, wire.VRRP_PROTO)
-    sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, interface.encode() + b'\0')
-    mreq = socket.inet_pton(socket.AF_INET6, wire.VRRP_GROUP6) + struct.pack('@I', index)
-    sock.setsockopt(socket.IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq)
-    return sock
+def open_socket(interface):
+    """One packet socket on the interface: it sees every VRRP advert and ARP frame there
+    before any firewall rule (a raw IP socket would not see what iptables drops), and joins
+    the VRRP groups' link-layer addresses so multicast adverts arrive too."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(wire.ETH_P_ALL))
+    keep = _attach_filter(sock, wire.BPF_VRRP_ARP)
+    sock.bind((interface, wire.ETH_P_ALL))
+    index = socket.if_nametoindex(interface)
+    for mac in wire.VRRP_MACS:
+        mreq = struct.pack('iHH8s', index, PACKET_MR_MULTICAST, 6, wire.mac_bytes(mac))
+        sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
+    return sock, keep
 
 
-def _arp_socket(interface):
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(wire.ETH_P_ARP))
-    sock.bind((interface, wire.ETH_P_ARP))
-    return sock
-
-
-class Listener(object):
-    def __init__(self, interface, vips):
-        self.interface = interface
-        self.vips = vips
-        self.speakers = {}
-        self.arp = dict((vip, set()) for vip in vips)
-        self.sockets = {}
-        self.problems = []
-
-    def open(self):
-        index = socket.if_nametoindex(self.interface)
-        for kind, opener in (('ipv4', lambda: _vrrp_socket4(self.interface, index)),
-                             ('ipv6', lambda: _vrrp_socket6(self.interface, index)),
-                             ('arp', lambda: _arp_socket(self.interface))):
-            if kind == 'arp' and not self.vips:
-                continue
-            try:
-                self.sockets[opener()] = kind
-            except (OSError, socket.error) as exc:
-                if kind == 'ipv6':  # an interface without IPv6: nothing to hear there
-                    continue
-                self.problems.append('%s socket on %s: %s' % (kind, self.interface, to_native(exc)))
-
-    def probe(self, mac):
-        for sock, kind in self.sockets.items():
-            if kind == 'arp':
-                for vip in self.vips:
-                    sock.send(wire.arp_probe(mac, vip))
-
-    def read(self, sock):
-        kind = self.sockets[sock]
-        data, source = sock.recvfrom(65535)
-        if kind == 'arp':
-            parsed = wire.parse_arp(data)
-            if parsed and parsed[1] in self.arp and parsed[0] != '00:00:00:00:00:00':
-                self.arp[parsed[1]].add(parsed[0])
-            return
-        if kind == 'ipv4':
-            address, payload = wire.ipv4_payload(data)
-        else:
-            address, payload = str(ipaddress.ip_address(u'%s' % source[0].split('%')[0])), data
-        advert = wire.parse_vrrp(payload) if address else None
-        if advert is None:
-            return
-        key = (address, advert['vrid'])
-        entry = self.speakers.setdefault(key, dict(source=address, family=kind, adverts=0, **advert))
+def listen(sock, mac, vips, seconds):
+    """(speakers by (source, vrid), ARP answers by VIP) heard within seconds."""
+    speakers, arp = {}, dict((vip, set()) for vip in vips)
+    start = time.time()
+    deadline = start + max(seconds, 0.1)
+    probes = [start, start + (deadline - start) / 2] if vips else []  # twice: one lost probe is no verdict
+    while True:
+        now = time.time()
+        while probes and probes[0] <= now:
+            probes.pop(0)
+            for vip in vips:
+                sock.send(wire.arp_probe(mac, vip))
+        if now >= deadline:
+            break
+        if not select.select([sock], [], [], max(min([deadline] + probes) - now, 0))[0]:
+            continue
+        parsed = wire.parse_frame(sock.recv(65535))
+        if parsed is None:
+            continue
+        if parsed[0] == 'arp':
+            sender_mac, sender_ip = parsed[1], parsed[2]
+            if sender_ip in arp and sender_mac != '00:00:00:00:00:00':
+                arp[sender_ip].add(sender_mac)
+            continue
+        source, advert = parsed[1], parsed[2]
+        entry = speakers.setdefault((source, advert['vrid']), dict(
+            source=source, family='ipv6' if ':' in source else 'ipv4', adverts=0))
         entry.update(advert)
         entry['adverts'] += 1
-
-    def close(self):
-        for sock in self.sockets:
-            sock.close()
+    return speakers, arp, time.time() - start
 
 
 def main():
@@ -201,33 +182,19 @@ def main():
             module.fail_json(msg='vips: %r is not an IP address' % vip)
         if address.version == 4:
             vips.append(str(address))
-
-    listener = Listener(interface, vips)
-    listener.open()
-    if listener.problems:
-        listener.close()
-        module.fail_json(msg='cannot listen: %s (wire_check needs root or CAP_NET_RAW)'
-                             % '; '.join(listener.problems))
-    start = time.time()
-    deadline = start + max(module.params['seconds'], 0.1)
-    probes = [start, start + (deadline - start) / 2]  # twice: one lost probe is not a verdict
     try:
-        while True:
-            now = time.time()
-            while probes and probes[0] <= now:
-                probes.pop(0)
-                listener.probe(mac)
-            if now >= deadline:
-                break
-            wake = min([deadline] + probes)
-            ready = select.select(list(listener.sockets), [], [], max(wake - now, 0))[0]
-            for sock in ready:
-                listener.read(sock)
+        sock, keep = open_socket(interface)
+    except (OSError, socket.error) as exc:
+        module.fail_json(msg='cannot listen on %s: %s (wire_check needs root or CAP_NET_RAW)'
+                             % (interface, to_native(exc)))
+    try:
+        speakers, arp, listened = listen(sock, mac, vips, module.params['seconds'])
     finally:
-        listener.close()
-    speakers = sorted(listener.speakers.values(), key=lambda s: (s['vrid'], s['source']))
-    module.exit_json(changed=False, speakers=speakers, mac=mac, listened=round(time.time() - start, 3),
-                     arp=dict((vip, sorted(macs)) for vip, macs in listener.arp.items()))
+        sock.close()
+        del keep
+    module.exit_json(changed=False, mac=mac, listened=round(listened, 3),
+                     speakers=sorted(speakers.values(), key=lambda s: (s['vrid'], s['source'])),
+                     arp=dict((vip, sorted(macs)) for vip, macs in arp.items()))
 
 
 if __name__ == '__main__':

@@ -83,3 +83,57 @@ def test_a_taken_vrid_is_refused_with_host_interface_speaker_and_fix():
                         "VRID fight over the VIP. Pick a VRID nobody speaks on this segment "
                         "(keepalived_vrid), and list 51 in keepalived_reserved_vrids"]
     assert wire.taken_vrid_problems('lb1', 'eth0', 52, heard, ['10.213.0.11']) == []
+
+
+ETH = wire.mac_bytes('01:00:5e:00:00:12') + wire.mac_bytes('02:42:0a:d5:00:42')
+
+
+def ipv6(payload, src='fd00:214::66', next_header=112):
+    return struct.pack('!IHBB16s16s', 0x60000000, len(payload), next_header, 255,
+                       ipaddress.ip_address(src).packed, ipaddress.ip_address('ff02::12').packed) + payload
+
+
+@pytest.mark.parametrize('frame, expected', [
+    (ETH + b'\x08\x00' + ipv4(advert_v2()), ('vrrp', '10.213.0.66', 254)),
+    (ETH + b'\x86\xdd' + ipv6(advert_v3()), ('vrrp', 'fd00:214::66', 100)),
+    (ETH + b'\x86\xdd' + ipv6(advert_v3(), next_header=6), None),  # TCP
+    (ETH + b'\x08\x00' + ipv4(advert_v2())[:9] + b'\x06' + ipv4(advert_v2())[10:], None),  # TCP
+    (ETH + b'\x08\x06' + b'\0' * 28, None),  # ARP with hardware type 0
+    (ETH[:10], None),
+])
+def test_parse_frame(frame, expected):
+    parsed = wire.parse_frame(frame)
+    assert (parsed if parsed is None else (parsed[0], parsed[1], parsed[2]['priority'])) == expected
+
+
+def test_parse_frame_passes_arp_through():
+    frame = wire.arp_probe('02:42:0a:d5:00:0b', '10.213.0.100')
+    assert wire.parse_frame(frame) == ('arp', '02:42:0a:d5:00:0b', '0.0.0.0', 1)
+
+
+def run_bpf(program, frame):
+    """A tiny interpreter for the instructions the filter uses, to check its jumps."""
+    pc, acc = 0, 0
+    while True:
+        code, jt, jf, k = program[pc]
+        if code == 0x28:
+            acc = struct.unpack('!H', frame[k:k + 2])[0]
+        elif code == 0x30:
+            acc = bytearray(frame)[k]
+        elif code == 0x15:
+            pc += jt if acc == k else jf
+        elif code == 0x06:
+            return k
+        pc += 1
+
+
+@pytest.mark.parametrize('frame, kept', [
+    (ETH + b'\x08\x00' + ipv4(advert_v2()), True),
+    (ETH + b'\x86\xdd' + ipv6(advert_v3()), True),
+    (wire.arp_probe('02:42:0a:d5:00:0b', '10.213.0.100'), True),
+    (ETH + b'\x08\x00' + ipv4(advert_v2())[:9] + b'\x06' + ipv4(advert_v2())[10:], False),
+    (ETH + b'\x86\xdd' + ipv6(advert_v3(), next_header=6), False),
+    (ETH + b'\x88\xcc' + b'\0' * 40, False),  # LLDP
+])
+def test_the_kernel_filter_keeps_vrrp_and_arp_only(frame, kept):
+    assert bool(run_bpf(wire.BPF_VRRP_ARP, frame)) is kept

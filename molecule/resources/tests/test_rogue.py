@@ -1,0 +1,115 @@
+"""Against the running lab (default scenario): a rogue VRRP speaker on the
+segment. A stale node with a copied keepalived.conf (same VRID and VIP,
+priority 254, unicast adverts to both load balancers), with the right secret
+and with a wrong one: the holder keeps the VIP (check_unicast_src), and
+verify fails naming the rogue's address and its MAC answering for the VIP.
+
+Runs once per scenario (the first verify), not again after the side effect."""
+import ipaddress
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import EP, ROOT, T, docker, holders, node, settled, wait_for
+
+pytestmark = pytest.mark.skipif(os.environ.get('KUBEHA_SCENARIO') != 'default',
+                                reason='runs against inventory/lab (default scenario)')
+ROGUE = 'kubeha-rogue'
+MARK = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '/nonexistent'), 'rogue-tested')
+
+
+def rogue_address():
+    """A free address in the VIP's subnet, far from the lab's hosts."""
+    net = ipaddress.ip_interface(EP['vip_cidr']).network
+    used = set(EP['addresses'].values()) | {T['vip']}
+    return next(str(a) for a in reversed(list(net.hosts())[:200]) if str(a) not in used)
+
+
+@pytest.fixture(scope='module')
+def rogue():
+    if os.path.exists(MARK):
+        pytest.skip('ran in this scenario\'s first verify')
+    lb = T['lbs'][0]
+    network = docker('inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', lb).split()[0]
+    address = rogue_address()
+    subprocess.run(['docker', 'rm', '-f', ROGUE], capture_output=True)
+    docker('run', '-d', '--name', ROGUE, '--hostname', ROGUE, '--network', network, '--ip', address,
+           '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--entrypoint', 'sleep', 'kubeha-lab:bookworm', 'infinity')
+    docker('exec', ROGUE, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive '
+           'apt-get install -y -qq --no-install-recommends keepalived >/dev/null')
+    # The holder's own file, as a stale node would have it.
+    copied = node(lb).check_output('cat /etc/keepalived/keepalived.conf')
+    secret = re.search(r'auth_pass (\S+)', copied).group(1)
+    mac = docker('exec', ROGUE, 'cat', '/sys/class/net/eth0/address').strip()
+    yield dict(address=address, secret=secret, mac=mac)
+    subprocess.run(['docker', 'rm', '-f', ROGUE], capture_output=True)
+    # Clients that learnt the rogue's MAC for the VIP forget it (the holder's
+    # ARP refresh would correct them within keepalived_garp_master_refresh).
+    for host in [T['client']] + T['cps']:
+        node(host).run('ip neigh flush to %s' % T['vip'])
+    subprocess.run(['ip', 'neigh', 'flush', 'to', T['vip']], capture_output=True)  # this controller too
+    open(MARK, 'w').close()
+
+
+def start(rogue, secret):
+    config = '\n'.join([
+        'global_defs {', '    router_id rogue', '}',
+        'vrrp_instance VI_1 {', '    state MASTER', '    interface eth0',
+        '    virtual_router_id %d' % EP['vrid'], '    priority 254', '    advert_int 1',
+        '    authentication {', '        auth_type PASS', '        auth_pass %s' % secret, '    }',
+        '    unicast_src_ip %s' % rogue['address'],
+        '    unicast_peer {'] + ['        %s' % EP['addresses'][lb] for lb in T['lbs']] + [
+        '    }', '    virtual_ipaddress {', '        %s' % EP['vip_cidr'], '    }', '}', ''])
+    docker('exec', ROGUE, 'sh', '-c', 'cat > /etc/keepalived/rogue.conf <<EOF\n%sEOF' % config)
+    docker('exec', '-d', ROGUE, 'keepalived', '--dont-fork', '--log-console', '--vrrp',
+           '--use-file', '/etc/keepalived/rogue.conf', '--pid', '/run/rogue.pid', '--vrrp_pid', '/run/rogue-vrrp.pid')
+
+
+def stop():
+    subprocess.run(['docker', 'exec', ROGUE, 'pkill', 'keepalived'], capture_output=True)
+    wait_for(lambda: subprocess.run(['docker', 'exec', ROGUE, 'pgrep', 'keepalived'],
+                                    capture_output=True).returncode, lambda rc: rc != 0, timeout=15)
+
+
+def rogue_holds():
+    return subprocess.run(['docker', 'exec', ROGUE, 'ip', '-o', 'addr', 'show', 'to', T['vip']],
+                          capture_output=True, text=True).stdout.strip() != ''
+
+
+def verify_output():
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1')
+    result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
+                             os.path.join(ROOT, 'playbooks', 'verify.yml'), '-e', 'verify_settle_seconds=0'],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return result.returncode, ' '.join((result.stdout + result.stderr).split())
+
+
+@pytest.mark.parametrize('secret', ['copied', 'wrong'])
+def test_a_rogue_speaker_does_not_take_the_vip_and_verify_names_it(rogue, secret):
+    holder = settled()
+    start(rogue, rogue['secret'] if secret == 'copied' else 'wrong12')
+    try:
+        # The rogue hears no adverts (the load balancers unicast to each other), so
+        # it goes MASTER and puts the VIP on its own interface: the stale node's harm.
+        assert wait_for(rogue_holds, bool, timeout=20), 'the rogue never came up'
+        seen = []
+        deadline = time.monotonic() + 8  # eight of its adverts at priority 254
+        while time.monotonic() < deadline:
+            seen.append(tuple(holders()))
+            time.sleep(0.25)
+        assert set(seen) == {tuple(holder)}, 'the VIP moved while the rogue spoke: %s' % sorted(set(seen))
+        states = dict((lb, node(lb).run('cat %s/%s.state' % (T['state_dir'], T['instance'])).stdout)
+                      for lb in T['lbs'])
+        assert 'MASTER' in states[holder[0]], states
+        rc, out = verify_output()
+        assert rc != 0, out[-3000:]
+        assert 'speaks VRRP for its VRID %d: %s (priority 254' % (EP['vrid'], rogue['address']) in out, out[-4000:]
+        assert 'is answered for (ARP) by %s' % rogue['mac'] in out, out[-4000:]
+    finally:
+        stop()
+    assert not rogue_holds()
+    assert holders() == holder
