@@ -795,6 +795,10 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 restart_delay=int(restart_delay),
                 max_auto_priority=global_defs['max_auto_priority'],
                 check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),
+                # keepalived_vrrp_firewall: VRRP accepted only from these, over this family's iptables
+                firewall=bool(eff.get('keepalived_vrrp_firewall')),
+                peers=[node_address(p, raw[p]) for p in peers],
+                family=6 if (vip is not None and vip.version == 6) else 4,
                 profile=eff['keepalived_profile'],
                 libexec=LIBEXEC,
             ),

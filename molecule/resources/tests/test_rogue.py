@@ -79,13 +79,26 @@ def rogue_holds():
                           capture_output=True, text=True).stdout.strip() != ''
 
 
-def verify_output():
+def playbook(name, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1')
     result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
-                             os.path.join(ROOT, 'playbooks', 'verify.yml'), '-e', 'verify_settle_seconds=0'],
+                             os.path.join(ROOT, name)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return result.returncode, ' '.join((result.stdout + result.stderr).split())
+
+
+def verify_output():
+    return playbook('playbooks/verify.yml', '-e', 'verify_settle_seconds=0')
+
+
+def holder_stays(holder, seconds):
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.append(tuple(holders()))
+        time.sleep(0.25)
+    assert set(seen) == {tuple(holder)}, 'the VIP moved while the rogue spoke: %s' % sorted(set(seen))
 
 
 @pytest.mark.parametrize('secret', ['copied', 'wrong'])
@@ -96,12 +109,7 @@ def test_a_rogue_speaker_does_not_take_the_vip_and_verify_names_it(rogue, secret
         # The rogue hears no adverts (the load balancers unicast to each other), so
         # it goes MASTER and puts the VIP on its own interface: the stale node's harm.
         assert wait_for(rogue_holds, bool, timeout=20), 'the rogue never came up'
-        seen = []
-        deadline = time.monotonic() + 8  # eight of its adverts at priority 254
-        while time.monotonic() < deadline:
-            seen.append(tuple(holders()))
-            time.sleep(0.25)
-        assert set(seen) == {tuple(holder)}, 'the VIP moved while the rogue spoke: %s' % sorted(set(seen))
+        holder_stays(holder, 8)  # eight of its adverts at priority 254
         states = dict((lb, node(lb).run('cat %s/%s.state' % (T['state_dir'], T['instance'])).stdout)
                       for lb in T['lbs'])
         assert 'MASTER' in states[holder[0]], states
@@ -112,4 +120,42 @@ def test_a_rogue_speaker_does_not_take_the_vip_and_verify_names_it(rogue, secret
     finally:
         stop()
     assert not rogue_holds()
+    assert holders() == holder
+
+
+def chain(lb):
+    return node(lb).run('iptables -S KUBEHA-VRRP')
+
+
+def test_the_vrrp_firewall_drops_the_rogue_and_leaves_nothing_when_turned_off(rogue):
+    """keepalived_vrrp_firewall: VRRP only from the other load balancer, the rogue's
+    adverts dropped (and still named by verify); turned off, the chain, its jump and
+    its unit are gone."""
+    holder = settled()
+    rc, out = playbook('site.yml', '-e', 'keepalived_vrrp_firewall=true')
+    assert rc == 0, out[-3000:]
+    for lb in T['lbs']:
+        peers = [EP['addresses'][other] for other in T['lbs'] if other != lb]
+        assert chain(lb).stdout.split('\n')[:-1] == ['-N KUBEHA-VRRP'] + [
+            '-A KUBEHA-VRRP -s %s/32 -j ACCEPT' % p for p in peers] + ['-A KUBEHA-VRRP -j DROP']
+        assert node(lb).check_output('iptables -S INPUT').count('-j KUBEHA-VRRP') == 1
+        assert node(lb).service('kubeha-vrrp-firewall').is_enabled
+    assert settled() == holder  # the peers' adverts still pass
+    start(rogue, rogue['secret'])
+    try:
+        assert wait_for(rogue_holds, bool, timeout=20), 'the rogue never came up'
+        dropped = wait_for(lambda: node(holder[0]).check_output(
+            "iptables -L KUBEHA-VRRP -v -n -x | awk '$3 == \"DROP\" {print $1}'"), lambda n: int(n or 0) > 0, timeout=10)
+        assert int(dropped) > 0, 'the rogue\'s adverts were not dropped'
+        holder_stays(holder, 4)
+        rc, out = verify_output()
+        assert rc != 0 and 'speaks VRRP for its VRID %d: %s' % (EP['vrid'], rogue['address']) in out, out[-4000:]
+    finally:
+        stop()
+    rc, out = playbook('site.yml')
+    assert rc == 0, out[-3000:]
+    for lb in T['lbs']:
+        assert chain(lb).rc != 0, chain(lb).stdout
+        assert 'KUBEHA-VRRP' not in node(lb).check_output('iptables -S INPUT')
+        assert not node(lb).file('/etc/systemd/system/kubeha-vrrp-firewall.service').exists
     assert holders() == holder

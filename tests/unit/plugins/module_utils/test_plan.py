@@ -281,3 +281,13 @@ def test_hardening_follows_the_profile_and_the_mode(group_vars, check_src, garp,
 def test_max_auto_priority_out_of_range_is_refused():
     plan = build({'keepalived_max_auto_priority': 120})
     assert any('max_auto_priority 120 is out of range: use 1-99' in e for e in plan['errors']), plan['errors']
+
+
+def test_the_vrrp_firewall_accepts_the_other_load_balancers_only():
+    off = build()['hosts']['lb1']['vrrp']
+    assert off['firewall'] is False and off['family'] == 4
+    plan = build({'keepalived_vrrp_firewall': True, 'keepalived_unicast': False})
+    assert plan['errors'] == []
+    lb1, lb2 = plan['hosts']['lb1']['vrrp'], plan['hosts']['lb2']['vrrp']
+    assert lb1['firewall'] is True
+    assert lb1['peers'] == ['192.168.1.10'] and lb2['peers'] == ['192.168.1.9']  # multicast too
