@@ -99,10 +99,10 @@ def _wire_violations(lbs, holders, vrid, violations, notes):
                         if s['source'] == stranger['source'] and s['vrid'] == int(vrid)))
         violations.append(
             'a host that is not one of this cluster\'s load balancers speaks VRRP for its VRID %s: '
-            '%s (priority %s, VRRPv%s, heard by %s). In unicast mode with check_unicast_src '
-            'keepalived ignores it; with multicast or without that check it can take the VIP. '
-            'Find it and stop its keepalived, or move one of the two to a free VRID '
-            '(keepalived_vrid)'
+            '%s (priority %s, VRRPv%s, heard by %s). With multicast, or without check_unicast_src, '
+            'it can take the VIP; with it, keepalived ignores the adverts but a backup may still '
+            'enter MASTER for moments (keepalived_vrrp_firewall drops them first). Find it and stop '
+            'its keepalived, or move one of the two to a free VRID (keepalived_vrid)'
             % (vrid, stranger['source'], stranger['priority'], stranger['version'], ', '.join(by)))
     holder_macs = [lb['wire'].get('mac') for lb in heard if lb['host'] in holders and lb['wire'].get('mac')]
     if len(holder_macs) < len(holders):

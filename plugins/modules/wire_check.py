@@ -38,9 +38,14 @@ attributes:
     platforms: posix
 options:
   interface:
-    description: The interface to listen on (the one keepalived uses).
+    description:
+      - The interface to listen on (the one keepalived uses).
+      - Empty or unset, the interface that holds O(address).
     type: str
-    required: true
+    default: ''
+  address:
+    description: This host's address on the VRRP network; names the interface when O(interface) is empty.
+    type: str
   seconds:
     description: How long to listen. Cover at least two advert intervals of the slowest speaker expected.
     type: float
@@ -78,7 +83,11 @@ arp:
   type: dict
   sample: {10.213.0.100: ['02:42:0a:d5:00:0b']}
 mac:
-  description: The MAC address of O(interface).
+  description: The MAC address of the interface.
+  returned: always
+  type: str
+interface:
+  description: The interface listened on.
   returned: always
   type: str
 listened:
@@ -160,20 +169,35 @@ def listen(sock, mac, vips, seconds):
     return speakers, arp, time.time() - start
 
 
+def interface_of(module, address):
+    """The interface that holds address (ip -o addr show to ADDRESS)."""
+    if not address:
+        module.fail_json(msg='give interface, or address to find it by')
+    ip = module.get_bin_path('ip', required=True)
+    rc, out, err = module.run_command([ip, '-o', 'addr', 'show', 'to', address])
+    names = [line.split()[1].split('@')[0] for line in out.splitlines() if len(line.split()) > 1]
+    if rc != 0 or not names:
+        module.fail_json(msg='no interface holds %s on this host: set interface' % address, stderr=err)
+    return names[0]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            interface=dict(type='str', required=True),
+            interface=dict(type='str', default=''),
+            address=dict(type='str'),
             seconds=dict(type='float', default=3.0),
             vips=dict(type='list', elements='str', default=[]),
         ),
+        required_one_of=[('interface', 'address')],
         supports_check_mode=True,
     )
-    interface = module.params['interface']
-    if not os.path.isdir('/sys/class/net/%s' % interface):
+    interface = module.params['interface'] or interface_of(module, module.params['address'])
+    try:
+        with open('/sys/class/net/%s/address' % interface) as handle:
+            mac = handle.read().strip().lower()
+    except (IOError, OSError):
         module.fail_json(msg='interface %s does not exist on this host' % interface)
-    with open('/sys/class/net/%s/address' % interface) as handle:
-        mac = handle.read().strip().lower()
     vips = []
     for vip in module.params['vips']:
         try:
@@ -192,7 +216,7 @@ def main():
     finally:
         sock.close()
         del keep
-    module.exit_json(changed=False, mac=mac, listened=round(listened, 3),
+    module.exit_json(changed=False, mac=mac, interface=interface, listened=round(listened, 3),
                      speakers=sorted(speakers.values(), key=lambda s: (s['vrid'], s['source'])),
                      arp=dict((vip, sorted(macs)) for vip, macs in arp.items()))
 
