@@ -759,7 +759,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                            if (not preempt or not first) and eff.get('keepalived_preempt_delay')
                            else None),
             garp_master_refresh=int(eff.get('keepalived_garp_master_refresh') or 0),
-            notify=LIBEXEC + '/vrrp-notify',
+            notify=None,  # state changes go through the FIFO (global_defs), in order
         )
         if instance['version'] == 2:
             secret = eff.get('keepalived_auth_pass') or ''

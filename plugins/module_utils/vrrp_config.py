@@ -253,6 +253,12 @@ def global_problems(gdefs):
     router_id = gdefs.get('router_id')
     if router_id is not None and not NAME_RE.match(router_id):
         out.append(('router_id', '%r: use letters, digits, "_", "." or "-"' % router_id))
+    for key in ('vrrp_notify_fifo', 'vrrp_notify_fifo_script'):
+        path = gdefs.get(key)
+        if path and ('"' in path or ' ' in path or not path.startswith('/')):
+            out.append((key, '%r: give an absolute path without quotes or spaces' % path))
+    if gdefs.get('vrrp_notify_fifo_script') and not gdefs.get('vrrp_notify_fifo'):
+        out.append(('vrrp_notify_fifo_script', 'needs vrrp_notify_fifo (the FIFO it reads)'))
     rt_priority = gdefs.get('max_auto_priority')
     if rt_priority is not None and not 0 <= rt_priority <= 99:
         out.append(('max_auto_priority', '%s is out of range: use 1-99 (real-time priorities), '
@@ -309,7 +315,8 @@ def without_scripts(config):
     stripped = dict(config)
     stripped['scripts'] = []
     stripped['global_defs'] = dict(config.get('global_defs') or {},
-                                   enable_script_security=False, script_user=None)
+                                   enable_script_security=False, script_user=None,
+                                   vrrp_notify_fifo_script=None)
     stripped['instances'] = [dict(inst, track_scripts=[], notify=None)
                              for inst in config.get('instances') or []]
     return stripped
@@ -325,6 +332,9 @@ def script_paths(config):
     for inst in config.get('instances') or []:
         if inst.get('notify'):
             paths.add(inst['notify'])
+    fifo_script = (config.get('global_defs') or {}).get('vrrp_notify_fifo_script')
+    if fifo_script:
+        paths.add(fifo_script)
     return sorted(paths)
 
 
@@ -348,6 +358,14 @@ def render(config, mask_secrets=False):
         out.append('    script_user %s\n' % gdefs['script_user'])
     if gdefs.get('vrrp_garp_master_refresh'):
         out.append('    vrrp_garp_master_refresh %d\n' % gdefs['vrrp_garp_master_refresh'])
+    if gdefs.get('vrrp_notify_fifo'):
+        # state changes in the order they happen (notify scripts run concurrently and can finish
+        # out of order); the FIFO belongs to the script user, who reads it
+        owner = ' %s' % gdefs['script_user'] if gdefs.get('script_user') else ''
+        out.append('    vrrp_notify_fifo %s%s\n' % (gdefs['vrrp_notify_fifo'], owner))
+        if gdefs.get('vrrp_notify_fifo_script'):
+            out.append('    vrrp_notify_fifo_script %s\n' % gdefs['vrrp_notify_fifo_script'])
+        out.append('    fifo_write_vrrp_states_on_reload\n')
     if gdefs.get('max_auto_priority'):
         # a VRRP process that misses its schedule raises itself to real-time priority
         out.append('    max_auto_priority %d\n' % gdefs['max_auto_priority'])
@@ -473,6 +491,8 @@ def argument_spec():
         script_user=dict(type='str'),
         vrrp_garp_master_refresh=dict(type='int'),
         max_auto_priority=dict(type='int'),
+        vrrp_notify_fifo=dict(type='path'),
+        vrrp_notify_fifo_script=dict(type='path'),
     )
     return dict(
         dest=dict(type='path', default='/etc/keepalived/keepalived.conf'),

@@ -85,6 +85,15 @@ options:
       vrrp_garp_master_refresh:
         description: Seconds between repeated gratuitous ARPs while MASTER (0 disables).
         type: int
+      vrrp_notify_fifo:
+        description:
+          - A FIFO keepalived writes every VRRP state change to, in order (C(INSTANCE "VI_1" MASTER 100)),
+            owned by O(global_defs.script_user). Unlike notify scripts, which run concurrently and can
+            finish out of order, the FIFO keeps the order.
+        type: path
+      vrrp_notify_fifo_script:
+        description: The script keepalived starts to read O(global_defs.vrrp_notify_fifo) (its path is the last argument).
+        type: path
       max_auto_priority:
         description:
           - Highest real-time priority (1-99) a keepalived process raises itself to when it is

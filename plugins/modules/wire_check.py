@@ -98,7 +98,6 @@ listened:
 
 import ctypes
 import ipaddress
-import os
 import select
 import socket
 import struct

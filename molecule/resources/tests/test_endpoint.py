@@ -19,7 +19,7 @@ def test_configs_validate(lb):
     # keepalived 2.2.7's -t kills itself while checking scripts (fixed in 2.2.8),
     # so check the file without its script lines, as the vrrp_config module does.
     host.check_output("sed -e '/^vrrp_script/,/^}/d' -e '/track_script {/,/    }/d' "
-                      "-e '/notify /d' -e '/script_user/d' -e '/enable_script_security/d' "
+                      "-e '/notify/d' -e '/script_user/d' -e '/enable_script_security/d' "
                       "/etc/keepalived/keepalived.conf > /tmp/keepalived-noscripts.conf")
     assert host.run('keepalived -t -f /tmp/keepalived-noscripts.conf').rc == 0
 

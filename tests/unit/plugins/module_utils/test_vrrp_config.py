@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
-    render, validate,
+    render, script_paths, validate, without_scripts,
 )
 
 BASE = {
@@ -222,3 +222,28 @@ def test_max_auto_priority_range(value, ok):
     cfg['global_defs']['max_auto_priority'] = value
     errors = validate(cfg)
     assert (errors == []) is ok, errors
+
+
+def test_render_the_notify_fifo_owned_by_the_script_user():
+    cfg = copy.deepcopy(BASE)
+    cfg['instances'][0]['notify'] = None
+    cfg['global_defs'].update(vrrp_notify_fifo='/run/keepalived-kubeha/vrrp.fifo',
+                              vrrp_notify_fifo_script='/usr/local/libexec/kubeha/vrrp-notify')
+    assert validate(cfg) == []
+    text = render(cfg)
+    assert ('    vrrp_notify_fifo /run/keepalived-kubeha/vrrp.fifo keepalived_script\n'
+            '    vrrp_notify_fifo_script /usr/local/libexec/kubeha/vrrp-notify\n'
+            '    fifo_write_vrrp_states_on_reload\n') in text
+    assert 'notify "' not in text
+    assert script_paths(cfg) == ['/usr/local/libexec/kubeha/check-haproxy', '/usr/local/libexec/kubeha/vrrp-notify']
+    assert 'vrrp_notify_fifo_script' not in render(without_scripts(cfg))  # keepalived 2.2.7's -t
+
+
+@pytest.mark.parametrize('gdefs, message', [
+    ({'vrrp_notify_fifo': 'relative.fifo'}, "global_defs.vrrp_notify_fifo 'relative.fifo': give an absolute path"),
+    ({'vrrp_notify_fifo_script': '/bin/reader'}, 'global_defs.vrrp_notify_fifo_script needs vrrp_notify_fifo'),
+])
+def test_notify_fifo_rules(gdefs, message):
+    cfg = copy.deepcopy(BASE)
+    cfg['global_defs'].update(gdefs)
+    assert any(message in e for e in validate(cfg)), validate(cfg)
