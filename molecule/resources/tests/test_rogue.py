@@ -169,3 +169,30 @@ def test_the_vrrp_firewall_drops_the_rogue_and_leaves_nothing_when_turned_off(ro
         assert 'KUBEHA-VRRP' not in node(lb).check_output('iptables -S INPUT')
         assert not node(lb).file('/etc/systemd/system/kubeha-vrrp-firewall.service').exists
     assert holders() == holder
+
+
+def test_a_vrid_another_router_speaks_is_refused_before_a_first_converge(rogue):
+    """Nobody of ours holds the VIP (as before a first converge: keepalived stopped on
+    every load balancer) and another router speaks the cluster's VRID: site.yml
+    refuses, naming it, and changes nothing; once it is gone, site.yml converges."""
+    settled()
+    fingerprint = 'sha256sum /etc/keepalived/keepalived.conf /etc/haproxy/haproxy.cfg'
+    for lb in T['lbs']:
+        node(lb).check_output('systemctl stop keepalived')
+    before = dict((lb, node(lb).check_output(fingerprint)) for lb in T['lbs'])
+    start(rogue, 'other12')
+    try:
+        assert wait_for(rogue_holds, bool, timeout=20), 'the rogue never came up'
+        rc, out = playbook('site.yml')
+        assert rc != 0, out[-3000:]
+        assert 'The VRID is taken; no host was changed' in out, out[-3000:]
+        assert 'keepalived_vrid %d is already spoken on eth0 by %s (priority 254' % (
+            EP['vrid'], rogue['address']) in out, out[-3000:]
+        for lb in T['lbs']:
+            assert node(lb).check_output(fingerprint) == before[lb]
+            assert not node(lb).service('keepalived').is_running  # nothing was started either
+    finally:
+        stop()
+    rc, out = playbook('site.yml')
+    assert rc == 0, out[-3000:]
+    assert settled()
