@@ -13,7 +13,7 @@ SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule
 LAB := -i inventory/lab
 
 .PHONY: help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
-        lab-report lab-down test unit lint sanity collection release-check release importer molecule bench clean
+        lab-report lab-down test unit lint sanity collection release-check release importer molecule bench chaos clean
 
 help:
 	@echo "make lab       bring the Docker lab up, converge site.yml, verify, run the failover drill"
@@ -110,6 +110,12 @@ bench: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/run.py
 	python bench/report.py
+
+# Faults a pair meets in production, judged against stated promises (lab must
+# be up: make lab); writes docs/reliability.md. CHAOS_CASES=partition,... to narrow.
+chaos: deps
+	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
+	python bench/chaos.py $(if $(CHAOS_CASES),--cases $(CHAOS_CASES),)
 
 clean:
 	rm -rf .build dist *.tar.gz

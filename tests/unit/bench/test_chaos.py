@@ -1,0 +1,44 @@
+"""make chaos: each promise's judge, and the generated page (no lab needed)."""
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / 'bench'))
+import chaos  # noqa: E402
+
+OK = dict(failed=0, delayed=0, longest_wait_ms=120.0)
+
+
+@pytest.mark.parametrize('case, summary, moves, notes, met', [
+    ('backup_crash', OK, [], {}, True),
+    ('backup_crash', dict(OK, failed=3), [], {}, False),
+    ('backup_crash', OK, [(3.6, 'lb2')], {}, False),
+    ('both_power_loss', OK, [(20.0, 'lb1')], dict(serving=True, enabled=True, holders=['lb1']), True),
+    ('both_power_loss', OK, [], dict(serving=True, enabled=True, holders=['lb1', 'lb2']), False),
+    ('both_power_loss', OK, [], dict(serving=True, enabled=False, holders=['lb1']), False),
+    ('partition', OK, [], dict(verify_named_split_brain=True, one_holder_after_heal_s=1.2, moves_after_settle=0), True),
+    ('partition', OK, [], dict(verify_named_split_brain=False, one_holder_after_heal_s=1.2, moves_after_settle=0), False),
+    ('partition', OK, [], dict(verify_named_split_brain=True, one_holder_after_heal_s=None, moves_after_settle=0), False),
+    ('partition', OK, [], dict(verify_named_split_brain=True, one_holder_after_heal_s=1.0, moves_after_settle=2), False),
+    ('vrrp_loss', OK, [], dict(profile='default'), True),
+    ('vrrp_loss', OK, [(12.0, 'lb2')], dict(profile='default'), False),
+    ('vrrp_loss', OK, [(12.0, 'lb2')], dict(profile='fast'), True),  # counted, not judged
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [], dict(serving_again_after_s=4.0), True),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=9000.0), [], dict(serving_again_after_s=4.0), False),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [], dict(serving_again_after_s=None), False),
+])
+def test_each_promise_is_judged(case, summary, moves, notes, met):
+    assert bool(chaos.CASES[case]['judge'](summary, moves, notes)) is met
+
+
+def test_the_page_shows_every_run_and_a_missed_promise_plainly(tmp_path, monkeypatch):
+    monkeypatch.setattr(chaos, 'PAGE', str(tmp_path / 'reliability.md'))
+    base = dict(profile='default', requests=6000, delayed=0, longest_wait_ms=80.0, outcomes={}, moves=[],
+                notes={'profile': 'default'}, when='2026-11-25 04:00')
+    chaos.report([dict(base, case='backup_crash', fault='f1', promise='p1', met=True, failed=0, vip_moves=0),
+                  dict(base, case='partition', fault='f2', promise='p2', met=False, failed=7, vip_moves=2)])
+    text = (tmp_path / 'reliability.md').read_text()
+    assert '| f1 | default | 0 / 6000 | 0 | 80 | 0 | met | p1 |' in text
+    assert '| f2 | default | 7 / 6000 | 0 | 80 | 2 | **not met** | p2 |' in text
