@@ -163,6 +163,7 @@ CASES = {
 
 def run_case(name, profile, rate):
     case = CASES[name]
+    R.sh(['docker', 'cp', os.path.join(R.ROOT, 'bench', 'probe.py'), '%s:%s' % (R.CLIENT, R.PROBE)])
     R.steady(profile)
     holder = R.holders()[0]
     R.start_probe(rate, 2)

@@ -1,0 +1,36 @@
+"""Against the running lab (default scenario): the short form of make chaos.
+Two of its faults, with the probe running, judged by the same promises as the
+full suite (bench/chaos.py): the backup crashes (nothing fails, the VIP stays),
+and VRRP is cut both ways between the load balancers (verify names the split
+brain; one holder again soon after the heal, then quiet). Runs once per
+scenario (the first verify)."""
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(os.environ.get('KUBEHA_SCENARIO') != 'default',
+                                reason='runs against inventory/lab (default scenario)')
+MARK = (os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'chaos-tested')
+        if os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY') else None)
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
+
+
+@pytest.fixture(scope='module')
+def chaos():
+    if MARK and os.path.exists(MARK):
+        pytest.skip('ran in this scenario\'s first verify')
+    import chaos as suite  # bench/chaos.py, after the skip: it reads the lab's inventory
+    yield suite
+    if MARK:
+        open(MARK, 'w').close()
+
+
+@pytest.mark.parametrize('case', ['backup_crash', 'partition'])
+def test_a_fault_keeps_its_promise(chaos, case):
+    result = chaos.run_case(case, 'default', 50)
+    assert result['requests'] > 100, result
+    assert result['met'], '%s: %s (failed %d, moves %s, notes %s)' % (
+        case, result['promise'], result['failed'], result['moves'], result['notes'])
