@@ -731,6 +731,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
         weight = int(eff['keepalived_track_weight']) if preempt else 0
         scripts = _scripts(eff, weight)
         peers = [h for h in lbs if h != host]
+        peer_addresses = [node_address(p, raw[p]) for p in peers]
         if eff['keepalived_unicast'] and not peers:
             problems.add(host, 'keepalived_unicast is true but this is the only load balancer '
                                'of its cluster: unicast VRRP needs a peer; add another load '
@@ -751,7 +752,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                                           if vip6 is not None else []),
             unicast_src_ip=address if eff['keepalived_unicast'] and peers else None,
             check_unicast_src=bool(eff['keepalived_unicast'] and peers and eff.get('keepalived_check_unicast_src')),
-            unicast_peers=[node_address(p, raw[p]) for p in peers] if eff['keepalived_unicast'] else [],
+            unicast_peers=peer_addresses if eff['keepalived_unicast'] else [],
             peer_priorities=[prios[p] for p in peers],
             track_scripts=[dict(name=s['name']) for s in scripts],
             nopreempt=not preempt,
@@ -797,7 +798,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),
                 # keepalived_vrrp_firewall: VRRP accepted only from these, over this family's iptables
                 firewall=bool(eff.get('keepalived_vrrp_firewall')),
-                peers=[node_address(p, raw[p]) for p in peers],
+                peers=peer_addresses,
                 family=6 if (vip is not None and vip.version == 6) else 4,
                 profile=eff['keepalived_profile'],
                 libexec=LIBEXEC,
