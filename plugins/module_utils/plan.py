@@ -31,6 +31,7 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config i
 PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'verify_')
 PRIORITY_BASE_VAR = 'keepalived_priority_base'
 LIBEXEC = '/usr/local/libexec/kubeha'
+GUIDE_TEMPLATE = 'haproxy-guide.cfg.j2'
 # The cluster of an inventory without kubeha_clusters (kubeadm's default clusterName).
 DEFAULT_CLUSTER = 'kubernetes'
 
@@ -473,10 +474,12 @@ def _scripts(eff, weight):
     #   lowers the priority, so with no apiserver UP anywhere the VIP stays put.
     # chk_haproxy_alive: haproxy answers at all; failing is FAULT (priority-0
     #   advert), so the peer takes over after its skew time.
-    scripts = [dict(common, name='chk_haproxy', script=LIBEXEC + '/check-haproxy', weight=weight)]
+    # The script's name is its last argument: it records each result under it.
+    scripts = [dict(common, name='chk_haproxy', script=LIBEXEC + '/check-haproxy serving chk_haproxy',
+                    weight=weight)]
     if eff.get('keepalived_track_haproxy_alive'):
         scripts.append(dict(common, name='chk_haproxy_alive',
-                            script=LIBEXEC + '/check-haproxy alive', weight=0))
+                            script=LIBEXEC + '/check-haproxy alive chk_haproxy_alive', weight=0))
     return scripts
 
 
@@ -485,7 +488,7 @@ def _monitor_url(eff):
                                eff['haproxy_monitor_uri'])
 
 
-def _haproxy(eff, servers, front, os_family, dual_stack=False):
+def _haproxy(eff, servers, front, os_family, dual_stack=False, metrics_bind=''):
     out = dict((name[len('haproxy_'):], value) for name, value in eff.items()
                if name.startswith('haproxy_'))
     port = int(eff.get('haproxy_backend_port') or 6443)
@@ -502,7 +505,44 @@ def _haproxy(eff, servers, front, os_family, dual_stack=False):
     out.update(frontend_port=front, binds=binds, backend_servers=servers,
                backend=HAPROXY_BACKEND_NAME,
                socket=(OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket'],
-               monitor_url=_monitor_url(eff))
+               monitor_url=_monitor_url(eff),
+               metrics_bind=metrics_bind)  # '' when the exporter is off
+    return out
+
+
+def _metrics(host, eff, address, vips, problems):
+    """Where this load balancer serves its metrics: kubeha_metrics_address ("node":
+    its kubeha_address) with haproxy_metrics_port and keepalived_metrics_port.
+    Never the VIP, never a wildcard (that would answer on the VIP too)."""
+    text = str(eff.get('kubeha_metrics_address') or '127.0.0.1').strip()
+    listen = address if text == 'node' else text
+    ip = _ip(listen)
+    fix = 'use 127.0.0.1 (the default), or "node" for this host\'s kubeha_address'
+    if ip is None:
+        problems.add(host, 'kubeha_metrics_address %r is not an IP address: %s' % (text, fix))
+    elif ip.is_unspecified:
+        problems.add(host, 'kubeha_metrics_address %s is a wildcard: the metrics would answer on '
+                           'the VIP too; %s' % (text, fix))
+    elif str(ip) in vips:
+        problems.add(host, 'kubeha_metrics_address %s is the VIP: the metrics would follow the '
+                           'holder, not this host; %s' % (ip, fix))
+    ports = dict((name, eff.get(name)) for name in (
+        'haproxy_metrics_port', 'keepalived_metrics_port', 'haproxy_frontend_port', 'haproxy_monitor_port'))
+    for name in ('haproxy_metrics_port', 'keepalived_metrics_port'):
+        value = ports[name]
+        if value is not None and not 1 <= int(value) <= 65535:
+            problems.add(host, '%s %s is out of range: use 1-65535' % (name, value))
+        for other in sorted(ports):
+            if other != name and value is not None and ports[other] is not None \
+                    and int(ports[other]) == int(value) and (other, name) < (name, other):
+                problems.add(host, '%s equals %s (%s): give each its own port' % (name, other, value))
+    out = dict(address=listen)
+    for job, flag, port in (('haproxy', 'haproxy_prometheus_exporter', 'haproxy_metrics_port'),
+                            ('vrrp', 'keepalived_metrics_exporter', 'keepalived_metrics_port')):
+        on = bool(eff.get(flag)) and ports[port] is not None
+        if job == 'haproxy' and eff.get('haproxy_template') == GUIDE_TEMPLATE:
+            on = False  # the guide's configuration, for baselines: as the guide wrote it
+        out[job] = _host_port(listen, int(ports[port])) if on else ''
     return out
 
 
@@ -781,6 +821,8 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
         if restart_delay is None:
             restart_delay = int(math.ceil(3 * advert + 1.5))
         os_family = (host_facts or {}).get('os_family') or 'Debian'
+        metrics = _metrics(host, eff, address, [str(v.ip) for v in (vip, vip6) if v is not None],
+                           problems)
         plan_hosts[host] = dict(
             cluster=name,
             address=address,
@@ -802,9 +844,14 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 family=6 if (vip is not None and vip.version == 6) else 4,
                 profile=eff['keepalived_profile'],
                 libexec=LIBEXEC,
+                # the VRRP exporter's listen address ('' when off) and what it watches
+                exporter=metrics['vrrp'],
+                vips=[str(v.ip) for v in (vip, vip6) if v is not None],
             ),
+            metrics=metrics,
             haproxy=_haproxy(eff, servers, eff['haproxy_frontend_port'], os_family,
-                             dual_stack=vip6 is not None or (vip is not None and vip.version == 6)),
+                             dual_stack=vip6 is not None or (vip is not None and vip.version == 6),
+                             metrics_bind=metrics['haproxy']),
         )
     return plan_hosts, _endpoint(name, lbs, cps, clients, effs, prios, raw, plan_hosts)
 
@@ -864,6 +911,9 @@ def _endpoint(name, lbs, cps, clients, effs, prios, raw, plan_hosts):
         backend=HAPROXY_BACKEND_NAME,
         backend_port=int(first.get('haproxy_backend_port') or 6443) if lbs else 6443,
         monitor_url=_monitor_url(first) if lbs else '',
+        # {load balancer: {haproxy: 'address:port', vrrp: ...}} ('' when that exporter is off)
+        metrics=dict((h, dict(haproxy=plan_hosts[h]['metrics']['haproxy'],
+                              vrrp=plan_hosts[h]['metrics']['vrrp'])) for h in lbs if h in plan_hosts),
         profile=first.get('keepalived_profile', 'default') if lbs else 'default',
         haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
         takeover_bound_s=takeover_bound_s(first['keepalived_advert_int']) if lbs else None,

@@ -13,7 +13,7 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles impo
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-ROLES = ('kubeha', 'haproxy', 'keepalived', 'verify')
+ROLES = ('kubeha', 'haproxy', 'keepalived', 'verify', 'monitoring')
 
 
 def spec(role):

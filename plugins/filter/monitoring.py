@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a Prometheus scrapes on the load balancers, from the plan.
+
+scrape_targets      plan | kubeha.control_plane.scrape_targets
+                    {job: [file_sd entry, ...]}
+scrape_configs      directory | kubeha.control_plane.scrape_configs
+                    prometheus.yml's scrape_configs entries reading those targets
+unreachable_targets plan | kubeha.control_plane.unreachable_targets(scraper)
+                    sentences for targets bound to a load balancer's loopback
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils import monitoring
+
+
+def scrape_targets(plan):
+    return monitoring.scrape_targets(plan)
+
+
+def scrape_configs(directory):
+    return monitoring.scrape_configs(directory)
+
+
+def unreachable_targets(plan, scraper):
+    return monitoring.unreachable_targets(plan, scraper)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'scrape_targets': scrape_targets, 'scrape_configs': scrape_configs,
+                'unreachable_targets': unreachable_targets}
