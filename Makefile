@@ -13,12 +13,13 @@ SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule
 LAB := -i inventory/lab
 
 .PHONY: help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
-        lab-report lab-down test unit lint sanity collection release-check release importer molecule bench chaos clean
+        lab-report lab-down test unit lint rules sanity collection release-check release importer molecule bench chaos \
+        alerts clean
 
 help:
 	@echo "make lab       bring the Docker lab up, converge site.yml, verify, run the failover drill"
 	@echo "make lab-down  remove the lab"
-	@echo "make test      unit tests, lint, sanity, collection build/install, release rehearsal, molecule scenarios"
+	@echo "make test      unit tests, lint, alert rules, sanity, collection build/install, release rehearsal, molecule scenarios"
 	@echo "make release   write the release (changelog, version) and build the checked tarball into dist/"
 
 # ---------------------------------------------------------------- dependencies
@@ -77,7 +78,7 @@ lab-down: venv link
 	molecule destroy -s default
 
 # ---------------------------------------------------------------------- tests
-test: unit lint sanity collection release-check molecule
+test: unit lint rules sanity collection release-check molecule
 
 unit: venv link
 	pytest -q tests/unit tests/integration
@@ -85,6 +86,16 @@ unit: venv link
 lint: venv link
 	yamllint --strict .
 	ansible-lint --profile production --offline
+
+# The alert rules: the PrometheusRule twin regenerated, promtool check + test
+# (promtool unpacked from Debian's prometheus package, nothing installed).
+rules: venv
+	python lab/scripts/prometheusrule.py
+	git diff --exit-code roles/monitoring/files/kubeha-prometheusrule.yaml || \
+	  { echo "kubeha-prometheusrule.yaml was stale: commit the regenerated file" >&2; exit 1; }
+	PROMTOOL=$$(bash lab/scripts/ensure-promtool.sh); \
+	  $$PROMTOOL check rules roles/monitoring/files/kubeha.rules.yml && \
+	  cd tests/prometheus && $$PROMTOOL test rules kubeha.rules.test.yml
 
 sanity: venv link
 	bash tests/sanity.sh
@@ -116,6 +127,12 @@ bench: deps
 chaos: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/chaos.py $(if $(CHAOS_CASES),--cases $(CHAOS_CASES),)
+
+# The lab's Prometheus against real faults (lab must be up: make lab); writes
+# the table and plot of docs/observability.md. ALERTS_CASES=split_brain,... to narrow.
+alerts: deps
+	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
+	python bench/alerts.py $(if $(ALERTS_CASES),--cases $(ALERTS_CASES),)
 
 clean:
 	rm -rf .build dist *.tar.gz
