@@ -528,13 +528,15 @@ def _metrics(host, eff, address, vips, problems):
                            'holder, not this host; %s' % (ip, fix))
     ports = dict((name, eff.get(name)) for name in (
         'haproxy_metrics_port', 'keepalived_metrics_port', 'haproxy_frontend_port', 'haproxy_monitor_port'))
-    for name in ('haproxy_metrics_port', 'keepalived_metrics_port'):
+    names = list(ports)  # the metrics ports first: each clash is reported once
+    for i, name in enumerate(names[:2]):
         value = ports[name]
-        if value is not None and not 1 <= int(value) <= 65535:
+        if value is None:
+            continue
+        if not 1 <= int(value) <= 65535:
             problems.add(host, '%s %s is out of range: use 1-65535' % (name, value))
-        for other in sorted(ports):
-            if other != name and value is not None and ports[other] is not None \
-                    and int(ports[other]) == int(value) and (other, name) < (name, other):
+        for other in names[i + 1:]:
+            if ports[other] is not None and int(ports[other]) == int(value):
                 problems.add(host, '%s equals %s (%s): give each its own port' % (name, other, value))
     out = dict(address=listen)
     for job, flag, port in (('haproxy', 'haproxy_prometheus_exporter', 'haproxy_metrics_port'),
