@@ -210,6 +210,8 @@ def main(argv=None):
                    scripts=args.script, pidfile=args.pidfile)
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = 10  # a client that sends nothing does not hold a thread for long
+
         def do_GET(self):  # noqa: N802 (http.server's name)
             if self.path.split('?')[0] != '/metrics':
                 self.send_error(404)
