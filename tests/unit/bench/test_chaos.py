@@ -42,3 +42,48 @@ def test_the_page_shows_every_run_and_a_missed_promise_plainly(tmp_path, monkeyp
     text = (tmp_path / 'reliability.md').read_text()
     assert '| f1 | default | 0 / 6000 | 0 | 80 | 0 | met | p1 |' in text
     assert '| f2 | default | 7 / 6000 | 0 | 80 | 2 | **not met** | p2 |' in text
+
+
+def test_failed_away_from_moves():
+    reqs = [dict(t=10.0, outcome='ok'), dict(t=11.5, outcome='timeout'), dict(t=14.1, outcome='refused'),
+            dict(t=30.0, outcome='reset'), dict(t=29.0, outcome='ok')]
+    assert chaos.failed_away_from_moves(reqs, [12.0]) == 2     # 14.1 and 30.0 are more than 2 s away
+    assert chaos.failed_away_from_moves(reqs, [12.0, 29.5]) == 1
+    assert chaos.failed_away_from_moves(reqs, []) == 3
+
+
+def test_wall_time_of_monotonic():
+    assert chaos.wall_time_of_monotonic(5_000_000, now=1000.0, mono_now=8.0) == 997.0
+
+
+def test_failed_hosts_reads_the_recap():
+    out = ('fatal: [lb2]: FAILED! => ...\nPLAY RECAP ****\n'
+           'lb1                        : ok=20   changed=0    unreachable=0    failed=0    skipped=3\n'
+           'lb2                        : ok=12   changed=0    unreachable=0    failed=1    skipped=3\n')
+    assert chaos.failed_hosts(out) == ['lb2']
+    assert chaos.failed_hosts('no recap here') == []
+
+
+@pytest.mark.parametrize('notes, summary, moves, met', [
+    (dict(back=True, master_after_haproxy_s=2.5, failed_away_from_moves=0), OK, [(1, 'lb2'), (40, 'lb1')], True),
+    (dict(back=True, master_after_haproxy_s=-0.4, failed_away_from_moves=0), OK, [(1, 'lb2'), (40, 'lb1')], False),
+    (dict(back=True, master_after_haproxy_s=2.5, failed_away_from_moves=3), OK, [(1, 'lb2'), (40, 'lb1')], False),
+    (dict(back=False, master_after_haproxy_s=None, failed_away_from_moves=0), OK, [(1, 'lb2')], False),
+])
+def test_holder_reboot_judge(notes, summary, moves, met):
+    assert bool(chaos.CASES['holder_reboot']['judge'](summary, moves, notes)) is met
+
+
+@pytest.mark.parametrize('notes, summary, moves, met', [
+    (dict(site_failed=True, failed_on=['lb2'], changed_or_left_behind=[], services_active=True, holder_kept=True),
+     OK, [], True),
+    (dict(site_failed=False), OK, [], False),
+    (dict(site_failed=True, failed_on=['lb2'], changed_or_left_behind=['lb2'], services_active=True,
+          holder_kept=True), OK, [], False),
+    (dict(site_failed=True, failed_on=['lb1', 'lb2'], changed_or_left_behind=[], services_active=True,
+          holder_kept=True), OK, [], False),
+    (dict(site_failed=True, failed_on=['lb2'], changed_or_left_behind=[], services_active=True, holder_kept=True),
+     dict(OK, failed=2), [], False),
+])
+def test_haproxy_config_rejected_judge(notes, summary, moves, met):
+    assert bool(chaos.CASES['haproxy_config_rejected']['judge'](summary, moves, notes)) is met
