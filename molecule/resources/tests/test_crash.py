@@ -3,7 +3,8 @@ no priority-0 advert). The VIP must move within 3 x advert_int + skew plus a
 generous margin, the API must answer through it, and the node must come back."""
 import time
 
-from conftest import TAKEOVER_BOUND, T, docker, healthz_via_vip, holders, single_holder, wait_booted, wait_for
+from conftest import (TAKEOVER_BOUND, T, answering_nodes, docker, healthz_via_vip, holders, single_holder,
+                      wait_booted, wait_for)
 
 
 def test_killing_the_holder_container_moves_the_vip():
@@ -24,6 +25,7 @@ def test_killing_the_holder_container_moves_the_vip():
         wait_booted(first)
     expected = [first] if T['preempt'] else moved
     assert wait_for(holders, lambda h: h == expected, timeout=60) == expected
-    if first in T['cps']:  # co-located: its apiserver stand-in must be back too
+    if first in T['cps']:  # co-located: its apiserver stand-in must be back in rotation too
         assert wait_for(lambda: healthz_via_vip('/readyz').stdout, lambda o: o == 'ok', timeout=30) == 'ok'
+        assert first in wait_for(lambda: answering_nodes(12), lambda seen: first in seen, timeout=60, interval=1)
 
