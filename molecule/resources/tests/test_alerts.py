@@ -25,6 +25,8 @@ DASHBOARD = os.path.join(ROOT, 'roles', 'monitoring', 'files', 'kubeha-dashboard
 @pytest.fixture(scope='module')
 def suite():
     import alerts  # bench/alerts.py: it reads the lab's inventory
+    # a Prometheus configured moments ago has not scraped every target yet
+    alerts.R.wait(lambda: len(alerts.targets_up()[0]) == 2 * len(T['lbs']) and alerts.targets_up()[1], 60, 1.0)
     return alerts
 
 
