@@ -159,7 +159,8 @@ def cpu_starvation(holder, notes):
     R.sh(['docker', 'update', '--cpus', str(STARVE_CPUS), holder])
 
     def restore():
-        R.sh(['docker', 'update', '--cpus', '0', holder])  # 0: no limit
+        # every CPU of the machine: no limit (docker 20.10 keeps the old limit on --cpus 0)
+        R.sh(['docker', 'update', '--cpus', str(os.cpu_count() or 1), holder])
     try:
         time.sleep(STARVE_S)
     except BaseException:
@@ -246,8 +247,16 @@ CASES = {
     'cpu_starvation': dict(
         fault='the holder limited to %g of a CPU for %d s (docker update --cpus)' % (STARVE_CPUS, STARVE_S),
         inject=cpu_starvation,
-        promise='default profile: no VIP move; fast profile: moves counted',
-        judge=lambda s, m, n: not m if n.get('profile') == 'default' else True),
+        promise='the VIP leaves a holder whose haproxy no longer answers its checks in time, and does not '
+                'come back while the starvation lasts (at most 1 move); fast profile: moves counted',
+        judge=lambda s, m, n: len(m) <= 1 if n.get('profile') == 'default' else True,
+        limit='at 5 % of a CPU the holder\'s own haproxy check (curl, 1 s timeout) fails, so the VIP rightly '
+              'leaves it; but with preemption it comes back as soon as two checks in a row pass again '
+              '(keepalived_track_rise 2), and leaves again: the VIP flapped for as long as the starvation '
+              'lasted. Real-time priority for keepalived (keepalived_max_auto_priority) does not change this: '
+              'missed adverts are not the trigger, the failing haproxy check is. What would: a larger '
+              'keepalived_track_rise (slower returns), or keepalived_preempt: false (no return at all); not '
+              'changed yet, the trade-off is a slower failback after every fault'),
     'haproxy_config_rejected': dict(
         fault='site.yml run with a haproxy configuration that haproxy -c rejects (a missing CA file)',
         inject=haproxy_config_rejected,

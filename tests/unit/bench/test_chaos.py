@@ -87,3 +87,12 @@ def test_holder_reboot_judge(notes, summary, moves, met):
 ])
 def test_haproxy_config_rejected_judge(notes, summary, moves, met):
     assert bool(chaos.CASES['haproxy_config_rejected']['judge'](summary, moves, notes)) is met
+
+
+@pytest.mark.parametrize('profile, moves, met', [
+    ('default', [], True), ('default', [(5.0, 'lb2')], True),
+    ('default', [(5.0, 'lb2'), (11.0, 'lb1')], False),   # came back while starved: flapping
+    ('fast', [(5.0, 'lb2'), (11.0, 'lb1')], True),        # counted, not judged
+])
+def test_cpu_starvation_judge(profile, moves, met):
+    assert bool(chaos.CASES['cpu_starvation']['judge'](OK, moves, dict(profile=profile))) is met
