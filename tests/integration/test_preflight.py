@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps=False,
-              single_lb=False, rename=None):
+              single_lb=False, rename=None, monitoring=None):
     lbs = {'nolab-lb1': {'kubeha_address': '10.250.0.11'},
            'nolab-lb2': {'kubeha_address': '10.250.0.12'}}
     cps = {'nolab-cp1': {'kubeha_address': '10.250.0.21'},
@@ -37,6 +37,8 @@ def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps
                      **(group_vars or {})),
         'children': {(rename or {}).get('loadbalancers', 'loadbalancers'): {'hosts': lbs},
                      (rename or {}).get('control_plane', 'control_plane'): {'hosts': cps}}}}
+    if monitoring:
+        data['all']['children']['monitoring'] = {'hosts': {monitoring: {'kubeha_address': '10.250.0.50'}}}
     path = tmp_path / 'hosts.yml'
     path.write_text(yaml.safe_dump(data))
     return path
@@ -126,6 +128,11 @@ def refused(result, message):
      "nolab-lb2: haproxy_observe_on_error 'markdown' is not one of"),
     ({'host_vars': {'nolab-lb1': {'keepalived_restart_delay': 'soon'}}},
      "nolab-lb1: keepalived_restart_delay 'soon' is not a whole number"),
+    ({'group_vars': {'kubeha_metrics_address': '10.250.0.100'}},
+     'nolab-lb1, nolab-lb2: kubeha_metrics_address 10.250.0.100 is the VIP'),
+    ({'monitoring': 'nolab-mon'},
+     'nolab-lb1: serves kubeha-haproxy metrics on 127.0.0.1:8405, which nolab-mon cannot scrape: set '
+     'kubeha_metrics_address: node'),
     ({'group_vars': {'keepalived_prority': 90, 'kubeha_strict_variables': True}},
      'keepalived_prority is not a variable of kubeha.control_plane (did you mean keepalived_priority?)'),
 ])
@@ -175,6 +182,12 @@ def test_a_good_inventory_gets_past_the_check(tmp_path):
     assert 'The inventory has problems' not in out
     assert "PLAY [Check the load balancers' interfaces before any host changes]" in out, out[-3000:]
     assert reached_a_host(out), out[-3000:]
+
+
+def test_metrics_the_monitoring_host_reaches_get_past_the_check(tmp_path):
+    out = text(run_site(inventory(tmp_path, monitoring='nolab-mon', group_vars={'kubeha_metrics_address': 'node'})))
+    assert 'The inventory has problems' not in out
+    assert "PLAY [Check the load balancers' interfaces before any host changes]" in out, out[-3000:]
 
 
 def test_the_example_inventory_plans_cleanly_once_its_vault_variable_exists(tmp_path):
