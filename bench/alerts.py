@@ -22,6 +22,7 @@ import time
 import urllib.request
 
 import run as R
+from chaos import VRRP_DROP, booted
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'alerts.json')
 PAGE = os.path.join(R.ROOT, 'docs', 'observability.md')
@@ -29,7 +30,6 @@ PLOT = os.path.join(R.ROOT, 'docs', 'img', 'alerts-timeline.png')
 MONITOR = R.EP['addresses'][R.CLIENT]  # the lab's Prometheus runs on the client (group monitoring)
 PROMETHEUS = 'http://%s:9090' % MONITOR      # Debian's prometheus default port
 ALERTMANAGER = 'http://%s:9093' % MONITOR    # and prometheus-alertmanager's
-VRRP_DROP = 'INPUT -p 112 -j DROP'
 # How long a case may take to fire (the rule's `for:` + scrape + evaluation,
 # generously) and to resolve after recovery (a rebooted container included).
 FIRE_BOUND_S, RESOLVE_BOUND_S = 240.0, 180.0
@@ -118,8 +118,7 @@ def killed_holder(holder):
 
     def recover():
         R.sh(['docker', 'start', holder])
-        R.wait(lambda: R.dexec(holder, 'systemctl is-system-running', check=False).strip()
-               in ('running', 'degraded'), 120, 0.5)
+        booted(holder)
     return [('KubehaLoadBalancerDown', {'lb': holder})], recover
 
 
