@@ -113,9 +113,10 @@ def _wire_violations(lbs, holders, vrid, violations, notes):
             answers.setdefault(vip, set()).update(macs)
     for vip, macs in sorted(vip_owners(answers, holder_macs).items()):
         violations.append(
-            '%s is answered for (ARP) by %s, which is not %s: two hosts claim the VIP and some '
+            '%s is answered for (%s) by %s, which is not %s: two hosts claim the VIP and some '
             'clients reach the wrong one. Find the host with that MAC and remove the address '
-            'from it' % (vip, ', '.join(macs), 'the holder (%s)' % ', '.join(holders)
+            'from it' % (vip, 'neighbour discovery' if ':' in vip else 'ARP', ', '.join(macs),
+                         'the holder (%s)' % ', '.join(holders)
                          if holders else 'one of this cluster\'s load balancers (none holds it)'))
 
 

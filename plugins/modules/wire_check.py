@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: wire_check
-short_description: Listen on an interface for every VRRP speaker, and ask who answers ARP for the VIPs
+short_description: Listen on an interface for every VRRP speaker, and ask who answers for the VIPs
 version_added: 1.0.0
 description:
   - Listens on O(interface) for O(seconds) and reports every VRRP advert it hears (IPv4 and
@@ -18,6 +18,9 @@ description:
     version and advert interval.
   - Sends RFC 5227 ARP probes (sender address 0.0.0.0, so no ARP cache changes) for each IPv4
     VIP in O(vips) and reports every MAC address that answers for it, or announces it.
+  - For each IPv6 VIP, sends a neighbour solicitation from the unspecified address (as duplicate
+    address detection does, so no neighbour cache changes) and reports every MAC address whose
+    neighbour advertisement answers for it, or announces it.
   - Changes nothing on the host. It reads the interface through a packet socket (root, or C(CAP_NET_RAW)),
     so it also hears adverts a firewall rule drops before keepalived sees them.
   - verify.yml uses it to name a VRRP speaker for the cluster's VRID that is not one of its load
@@ -51,7 +54,7 @@ options:
     type: float
     default: 3.0
   vips:
-    description: Addresses (with or without a prefix length) whose ARP answers are collected. IPv6 addresses are skipped.
+    description: Addresses (with or without a prefix length) whose owners are collected (ARP for IPv4, neighbour discovery for IPv6).
     type: list
     elements: str
     default: []
@@ -78,10 +81,10 @@ speakers:
   elements: dict
   sample: [{source: 10.213.0.66, vrid: 51, priority: 254, version: 2, advert_int: 1.0, adverts: 3, family: ipv4}]
 arp:
-  description: Per IPv4 VIP, the MAC addresses that answered for it or announced it.
+  description: Per VIP, the MAC addresses that answered for it or announced it (ARP for IPv4, neighbour advertisements for IPv6).
   returned: always
   type: dict
-  sample: {10.213.0.100: ['02:42:0a:d5:00:0b']}
+  sample: {10.213.0.100: ['02:42:0a:d5:00:0b'], 'fd00:213::100': ['02:42:0a:d5:00:0b']}
 mac:
   description: The MAC address of the interface.
   returned: always
@@ -114,7 +117,7 @@ SO_ATTACH_FILTER = 26
 
 
 def _attach_filter(sock, program):
-    """Let the kernel pass only VRRP and ARP frames (wire.BPF_VRRP_ARP)."""
+    """Let the kernel pass only VRRP, ARP and neighbour advertisements (wire.BPF_VRRP_ARP)."""
     code = b''.join(struct.pack('HBBI', *insn) for insn in program)
     buf = ctypes.create_string_buffer(code)
     fprog = struct.pack('HL', len(program), ctypes.addressof(buf))
@@ -147,7 +150,7 @@ def listen(sock, mac, vips, seconds):
         while probes and probes[0] <= now:
             probes.pop(0)
             for vip in vips:
-                sock.send(wire.arp_probe(mac, vip))
+                sock.send(wire.nd_probe(mac, vip) if ':' in vip else wire.arp_probe(mac, vip))
         if now >= deadline:
             break
         if not select.select([sock], [], [], max(min([deadline] + probes) - now, 0))[0]:
@@ -155,7 +158,7 @@ def listen(sock, mac, vips, seconds):
         parsed = wire.parse_frame(sock.recv(65535))
         if parsed is None:
             continue
-        if parsed[0] == 'arp':
+        if parsed[0] in ('arp', 'nd'):  # (kind, MAC, the address it answers for, operation)
             sender_mac, sender_ip = parsed[1], parsed[2]
             if sender_ip in arp and sender_mac != '00:00:00:00:00:00':
                 arp[sender_ip].add(sender_mac)
@@ -203,8 +206,7 @@ def main():
             address = ipaddress.ip_interface(u'%s' % vip).ip
         except ValueError:
             module.fail_json(msg='vips: %r is not an IP address' % vip)
-        if address.version == 4:
-            vips.append(str(address))
+        vips.append(str(address))
     try:
         sock, keep = open_socket(interface)
     except (OSError, socket.error) as exc:

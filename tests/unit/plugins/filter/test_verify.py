@@ -182,6 +182,15 @@ def test_a_second_mac_answering_for_the_vip_is_named():
                           'and remove the address from it' % ROGUE_MAC]
 
 
+def test_a_second_mac_answering_for_an_ipv6_vip_is_named_by_neighbour_discovery():
+    lbs = wired()
+    lbs[1]['wire']['arp']['fd00:213::100'] = [MAC1, ROGUE_MAC]
+    violations = report(lbs, vrid=51)['violations']
+    assert violations == ['fd00:213::100 is answered for (neighbour discovery) by %s, which is not the holder '
+                          '(lb1): two hosts claim the VIP and some clients reach the wrong one. Find the host '
+                          'with that MAC and remove the address from it' % ROGUE_MAC]
+
+
 def test_a_wire_check_that_could_not_run_is_a_note():
     lbs = wired()
     lbs[0]['wire'] = dict(failed=True, msg='cannot listen: Operation not permitted')

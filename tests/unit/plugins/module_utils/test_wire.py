@@ -127,7 +127,53 @@ def run_bpf(program, frame):
         pc += 1
 
 
+def neighbour_advert(target='fd00:213::100', mac='02:42:0a:d5:00:0b', option=True, hop_limit=255):
+    """A neighbour advertisement as the holder's kernel sends it (to all nodes)."""
+    body = struct.pack('!BBHI16s', 136, 0, 0, 0x20000000, ipaddress.ip_address(target).packed)
+    if option:
+        body += b'\x02\x01' + wire.mac_bytes(mac)
+    header = struct.pack('!IHBB16s16s', 0x60000000, len(body), 58, hop_limit,
+                         ipaddress.ip_address('fe80::42:aff:fed5:b').packed, ipaddress.ip_address('ff02::1').packed)
+    return wire.mac_bytes('33:33:00:00:00:01') + wire.mac_bytes('02:42:0a:d5:00:99') + b'\x86\xdd' + header + body
+
+
+def test_nd_probe_is_a_dad_solicitation_to_the_solicited_node_group():
+    frame = wire.nd_probe('02:42:0a:d5:00:0c', 'fd00:213::1:100')
+    assert frame[:6] == wire.mac_bytes('33:33:ff:01:01:00')  # the group's MAC: 33:33 + its last 32 bits
+    assert frame[6:12] == wire.mac_bytes('02:42:0a:d5:00:0c') and frame[12:14] == b'\x86\xdd'
+    version, length, next_header, hops, src, dst = struct.unpack('!IHBB16s16s', frame[14:54])
+    assert (version >> 28, length, next_header, hops) == (6, 24, 58, 255)
+    assert src == b'\0' * 16  # the unspecified address: no neighbour cache learns from it
+    assert ipaddress.ip_address(dst) == ipaddress.ip_address('ff02::1:ff01:100')
+    body = frame[54:]
+    assert (body[0], body[1]) == (135, 0) and len(body) == 24  # no source link-layer option (RFC 4861 7.2.2)
+    assert ipaddress.ip_address(body[8:24]) == ipaddress.ip_address('fd00:213::1:100')
+    # a correct checksum makes the sum over pseudo-header and message come out as 0
+    assert wire.icmpv6_checksum('::', 'ff02::1:ff01:100', body) == 0
+
+
+def test_icmpv6_checksum_matches_a_known_packet():
+    # an echo request from fe80::1 to fe80::2, id 1, seq 1, no data: checksum worked by hand
+    body = struct.pack('!BBHHH', 128, 0, 0, 1, 1)
+    checksum = wire.icmpv6_checksum('fe80::1', 'fe80::2', body)
+    words = sum([0xfe80, 1, 0xfe80, 2, 8, 58, 0x8000, 1, 1])
+    assert checksum == ~((words & 0xFFFF) + (words >> 16)) & 0xFFFF
+
+
+@pytest.mark.parametrize('frame, expected', [
+    (neighbour_advert(), ('nd', '02:42:0a:d5:00:0b', 'fd00:213::100', 136)),
+    (neighbour_advert(option=False), ('nd', '02:42:0a:d5:00:99', 'fd00:213::100', 136)),  # the frame's source
+    (neighbour_advert(hop_limit=64), None),  # not from the link: RFC 4861 drops it
+    (neighbour_advert()[:54] + b'\x87' + neighbour_advert()[55:], None),  # a solicitation
+])
+def test_parse_frame_reads_neighbour_advertisements(frame, expected):
+    assert wire.parse_frame(frame) == expected
+
+
 @pytest.mark.parametrize('frame, kept', [
+    (neighbour_advert(), True),
+    (wire.nd_probe('02:42:0a:d5:00:0c', 'fd00:213::100'), False),  # solicitations: ours, not answers
+    (ETH + b'\x86\xdd' + ipv6(struct.pack('!BBHHH', 128, 0, 0, 1, 1), next_header=58), False),  # echo
     (ETH + b'\x08\x00' + ipv4(advert_v2()), True),
     (ETH + b'\x86\xdd' + ipv6(advert_v3()), True),
     (wire.arp_probe('02:42:0a:d5:00:0b', '10.213.0.100'), True),
