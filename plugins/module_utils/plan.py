@@ -22,7 +22,8 @@ import math
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
     COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
-    PROFILE_NAMES, PROFILE_VARIABLES, haproxy_seconds, profile_value, takeover_bound_s, wire_listen_s,
+    PROFILE_NAMES, PROFILE_VARIABLES, auto_priority_delay_us, haproxy_seconds, profile_value, takeover_bound_s,
+    wire_listen_s,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     global_problems, instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
@@ -770,6 +771,11 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 _check_vip6_interface(host, eff, vip6, interface, host_facts, problems)
         preempt = bool(eff.get('keepalived_preempt'))
         first = prios[host] == top
+        delay = int(eff.get('keepalived_preempt_delay') or 0)
+        if delay and not preempt:
+            problems.add(host, 'keepalived_preempt_delay is %d but keepalived_preempt is false: '
+                               'keepalived refuses a preemption delay without preemption; set '
+                               'keepalived_preempt_delay: 0, or keepalived_preempt: true' % delay)
         weight = int(eff['keepalived_track_weight']) if preempt else 0
         scripts = _scripts(eff, weight)
         peers = [h for h in lbs if h != host]
@@ -784,7 +790,9 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
             interface=interface or 'unresolved0',
             virtual_router_id=eff.get('keepalived_vrid'),
             priority=prios[host],
-            state='MASTER' if (preempt and first) else 'BACKUP',
+            # keepalived drops preempt_delay on a node that starts MASTER: with a
+            # delay every node starts BACKUP and the election picks the highest.
+            state='MASTER' if (preempt and first and not delay) else 'BACKUP',
             advert_int=float(eff['keepalived_advert_int']),
             version=int(eff['keepalived_vrrp_version']),
             virtual_ipaddresses=[vip_cidr(eff.get('keepalived_vip'))] if vip is not None else [],
@@ -798,9 +806,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
             peer_priorities=[prios[p] for p in peers],
             track_scripts=[dict(name=s['name']) for s in scripts],
             nopreempt=not preempt,
-            preempt_delay=(int(eff['keepalived_preempt_delay'])
-                           if (not preempt or not first) and eff.get('keepalived_preempt_delay')
-                           else None),
+            preempt_delay=delay if (preempt and delay) else None,
             garp_master_refresh=int(eff.get('keepalived_garp_master_refresh') or 0),
             notify=None,  # state changes go through the FIFO (global_defs), in order
         )
@@ -813,6 +819,10 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                                    'secret (keep it in Ansible Vault); VRRPv2 needs it')
         global_defs = dict(router_id=eff.get('keepalived_router_id') or host.split('.')[0],
                            max_auto_priority=int(eff.get('keepalived_max_auto_priority') or 0))
+        delay_us = auto_priority_delay_us(eff['keepalived_advert_int'])
+        # keepalived's default is 1 s: said only when the adverts are quicker
+        global_defs['min_auto_priority_delay'] = (delay_us if global_defs['max_auto_priority']
+                                                  and delay_us < 1000000 else None)
         if vip is not None:
             _check_vrrp_rules(host, instance, scripts, problems, global_defs)
         instance.pop('authentication', None)  # the plan holds no secret
@@ -839,6 +849,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 restart_on_failure=bool(eff['keepalived_restart_on_failure']),
                 restart_delay=int(restart_delay),
                 max_auto_priority=global_defs['max_auto_priority'],
+                min_auto_priority_delay=global_defs['min_auto_priority_delay'],
                 check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),
                 # keepalived_vrrp_firewall: VRRP accepted only from these, over this family's iptables
                 firewall=bool(eff.get('keepalived_vrrp_firewall')),

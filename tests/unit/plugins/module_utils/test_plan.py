@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.kubeha.control_plane.plugins.filter.plan import role_defaults, role_specs
 from ansible_collections.kubeha.control_plane.plugins.module_utils import plan as P
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import render
 
 SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plane',
             'kubeha_client_group': 'clients', 'kubeha_strict_variables': False}
@@ -238,6 +239,34 @@ def test_nopreempt_has_no_expected_holder_and_every_node_is_backup():
     assert {h['vrrp']['scripts'][0]['weight'] for h in plan['hosts'].values()} == {0}
 
 
+def test_a_preempt_delay_starts_every_node_backup_so_keepalived_keeps_it():
+    """keepalived drops preempt_delay on a node whose initial state is MASTER: the
+    delay would never apply to the node that takes the VIP back."""
+    plan = build({'keepalived_preempt_delay': 15})
+    assert plan['errors'] == []
+    instances = [h['vrrp']['instance'] for h in plan['hosts'].values()]
+    assert [(i['state'], i['preempt_delay']) for i in instances] == [('BACKUP', 15), ('BACKUP', 15)]
+    assert plan['endpoint']['expected_holder'] == 'lb1'  # the election still picks the highest
+    assert 'preempt_delay 15' in _render(plan, 'lb1')
+
+
+def test_without_a_delay_the_highest_starts_master():
+    plan = build()
+    assert [h['vrrp']['instance']['state'] for h in plan['hosts'].values()] == ['MASTER', 'BACKUP']
+    assert {h['vrrp']['instance']['preempt_delay'] for h in plan['hosts'].values()} == {None}
+
+
+def test_a_preempt_delay_without_preemption_is_refused():
+    plan = build({'keepalived_preempt': False, 'keepalived_preempt_delay': 10})
+    assert any('keepalived_preempt_delay is 10 but keepalived_preempt is false' in e for e in plan['errors']), \
+        plan['errors']
+
+
+def _render(plan, host):
+    inst = dict(plan['hosts'][host]['vrrp']['instance'], authentication=dict(auth_type='PASS', auth_pass='x'))
+    return render(dict(global_defs={}, scripts=plan['hosts'][host]['vrrp']['scripts'], instances=[inst]))
+
+
 def test_node_address_prefers_kubeha_address():
     assert P.node_address('x', {'kubeha_address': '10.1.1.1', 'ansible_host': '10.2.2.2'}) == '10.1.1.1'
     assert P.node_address('y', {'ansible_host': '10.2.2.3'}) == '10.2.2.3'
@@ -276,6 +305,17 @@ def test_hardening_follows_the_profile_and_the_mode(group_vars, check_src, garp,
     assert vrrp['instance']['check_unicast_src'] is check_src
     assert vrrp['instance']['garp_master_refresh'] == garp
     assert vrrp['max_auto_priority'] == rt
+
+
+@pytest.mark.parametrize('group_vars, delay', [
+    ({}, None),  # 1 s adverts: keepalived's own 1 s default, not written
+    ({'kubeha_profile': 'fast'}, 100000),  # 0.1 s adverts: late by one advert is late
+    ({'kubeha_profile': 'fast', 'keepalived_max_auto_priority': 0}, None),
+])
+def test_a_late_vrrp_process_turns_real_time_after_one_advert_interval(group_vars, delay):
+    plan = build(group_vars)
+    assert plan['errors'] == []
+    assert plan['hosts']['lb1']['vrrp']['min_auto_priority_delay'] == delay
 
 
 def test_max_auto_priority_out_of_range_is_refused():
