@@ -181,6 +181,15 @@ def takeover_bound_s(advert_int):
     return 4 * float(advert_int)
 
 
+def auto_priority_delay_us(advert_int):
+    """After how long a late VRRP process raises itself to real-time priority
+    (keepalived's min_auto_priority_delay, in microseconds): one advert interval,
+    and keepalived's own 1 s default for intervals of 1 s or more. At 0.1 s
+    adverts keepalived's default would react only after ten adverts were late,
+    long after a backup took over (3 missed adverts + skew)."""
+    return int(round(min(float(advert_int), 1.0) * 1000000))
+
+
 def wire_listen_s(advert_int):
     """How long the wire check listens for VRRP speakers: three advert intervals
     of ours, and never under 3 s, so a foreign router on the common 1 s

@@ -263,6 +263,12 @@ def global_problems(gdefs):
     if rt_priority is not None and not 0 <= rt_priority <= 99:
         out.append(('max_auto_priority', '%s is out of range: use 1-99 (real-time priorities), '
                                          'or 0 to leave scheduling alone' % rt_priority))
+    delay = gdefs.get('min_auto_priority_delay')
+    if delay is not None:
+        if not 1 <= delay <= 10000000:
+            out.append(('min_auto_priority_delay', '%s is out of range: use 1-10000000 microseconds' % delay))
+        elif not rt_priority:
+            out.append(('min_auto_priority_delay', 'needs max_auto_priority (the priority it raises to)'))
     return out
 
 
@@ -369,6 +375,8 @@ def render(config, mask_secrets=False):
     if gdefs.get('max_auto_priority'):
         # a VRRP process that misses its schedule raises itself to real-time priority
         out.append('    max_auto_priority %d\n' % gdefs['max_auto_priority'])
+        if gdefs.get('min_auto_priority_delay'):
+            out.append('    min_auto_priority_delay %d\n' % gdefs['min_auto_priority_delay'])
     out.append('}\n')
 
     for script in sorted(config.get('scripts') or [], key=lambda s: s['name']):
@@ -491,6 +499,7 @@ def argument_spec():
         script_user=dict(type='str'),
         vrrp_garp_master_refresh=dict(type='int'),
         max_auto_priority=dict(type='int'),
+        min_auto_priority_delay=dict(type='int'),
         vrrp_notify_fifo=dict(type='path'),
         vrrp_notify_fifo_script=dict(type='path'),
     )

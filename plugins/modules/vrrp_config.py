@@ -100,6 +100,12 @@ options:
             not scheduled in time (a loaded host), so adverts keep their pace. Unset or V(0) leaves
             keepalived's scheduling alone.
         type: int
+      min_auto_priority_delay:
+        description:
+          - How late (microseconds) the VRRP process must be scheduled before it raises its
+            priority (needs O(global_defs.max_auto_priority)). Unset means keepalived's default of
+            1 s, too late for sub-second adverts.
+        type: int
   scripts:
     description: C(vrrp_script) blocks (track scripts).
     type: list

@@ -211,6 +211,25 @@ def test_render_hardening_options():
     assert 'check_unicast_src' not in plain and 'max_auto_priority' not in plain
 
 
+def test_min_auto_priority_delay_follows_max_auto_priority_in_global_defs():
+    cfg = copy.deepcopy(BASE)
+    cfg.setdefault('global_defs', {}).update(max_auto_priority=50, min_auto_priority_delay=100000)
+    assert validate(cfg) == []
+    head = render(cfg).split('vrrp_script', maxsplit=1)[0]
+    assert '    max_auto_priority 50\n    min_auto_priority_delay 100000\n' in head
+
+
+@pytest.mark.parametrize('gdefs, problem', [
+    ({'max_auto_priority': 50, 'min_auto_priority_delay': 0}, 'min_auto_priority_delay 0 is out of range'),
+    ({'max_auto_priority': 50, 'min_auto_priority_delay': 20000000}, 'is out of range: use 1-10000000'),
+    ({'min_auto_priority_delay': 100000}, 'min_auto_priority_delay needs max_auto_priority'),
+])
+def test_min_auto_priority_delay_rules(gdefs, problem):
+    cfg = copy.deepcopy(BASE)
+    cfg.setdefault('global_defs', {}).update(gdefs)
+    assert any(problem in e for e in validate(cfg)), validate(cfg)
+
+
 def test_check_unicast_src_needs_peers_to_mean_anything():
     text = render(config(check_unicast_src=True, unicast_peers=[], unicast_src_ip=None))
     assert 'check_unicast_src' not in text  # multicast: keepalived has no peer list to check
