@@ -7,8 +7,11 @@ docs/reliability.md is generated from them (--report).
 It reuses the bench's lab access, probe and outage accounting (bench/run.py,
 bench/analysis.py). Traffic stays inside the lab's Docker network.
 
-  python bench/chaos.py                   every case, default profile
-  python bench/chaos.py --cases partition,vrrp_loss
+  python bench/chaos.py                   the whole suite (SUITE): every case with the
+                                          default profile, then the fast profile's and
+                                          the settings' runs; the page shows this run only
+  python bench/chaos.py --cases partition,vrrp_loss [--profile fast] [--set VAR=VALUE]
+                                          these rows again, the others kept
   python bench/chaos.py --report          regenerate docs/reliability.md only
 """
 import argparse
@@ -18,8 +21,10 @@ import re
 import subprocess
 import time
 
+import rogue
 import run as R
 from analysis import summarize
+from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import profile_value
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'chaos.json')
 PAGE = os.path.join(R.ROOT, 'docs', 'reliability.md')
@@ -33,13 +38,31 @@ STARVE_CPUS, STARVE_S = 0.05, 30.0
 MOVE_WINDOW_S = 2.0
 # haproxy -c rejects a CA file that does not exist; the plan cannot know (it is on the host).
 REJECTED_HAPROXY = ['-e', 'haproxy_health_check_ca_file=/etc/kubeha/no-such-ca.pem']
+# A broken apt source on the first load balancer of a rollout: nothing listens on 127.0.0.1:9.
+BROKEN_APT = ('mv /etc/apt/sources.list.d/debian.sources /root/debian.sources.chaos && '
+              'printf "Types: deb\\nURIs: http://127.0.0.1:9/debian\\nSuites: bookworm\\nComponents: main\\n" '
+              '> /etc/apt/sources.list.d/chaos.sources && rm -rf /var/lib/apt/lists/* && apt-get clean')
+FIXED_APT = ('rm -f /etc/apt/sources.list.d/chaos.sources && '
+             'mv /root/debian.sources.chaos /etc/apt/sources.list.d/debian.sources && apt-get update -qq && '
+             'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iptables')
+# The rollout that needs a package: the VRRP firewall wants iptables.
+NEEDS_IPTABLES = ['-e', 'keepalived_vrrp_firewall=true']
+# keepalived -t rejects an interface the host does not have. The plan checks it
+# against the gathered facts, so only a playbook of one's own that calls the
+# vrrp_config module directly can get this far.
+MISSING_INTERFACE = 'eth9'
+# The run's settings (-e ...): its profile and any --set; every playbook a case runs gets them.
+SETTINGS = []
+# How long the rogue speaks (its adverts at priority 254) while the holder is watched.
+ROGUE_S = 20.0
 
 
 def verify_output():
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(R.ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_COLLECTIONS_PATH=os.path.join(R.ROOT, '.build', 'collections'))
     result = subprocess.run(['ansible-playbook', '-i', os.path.join(R.ROOT, 'inventory', 'lab'),
-                             os.path.join(R.ROOT, 'playbooks', 'verify.yml'), '-e', 'verify_settle_seconds=0'],
+                             os.path.join(R.ROOT, 'playbooks', 'verify.yml'), '-e', 'verify_settle_seconds=0']
+                            + SETTINGS,
                             cwd=R.ROOT, env=env, capture_output=True, text=True, timeout=600)
     return ' '.join((result.stdout + result.stderr).split())
 
@@ -52,6 +75,62 @@ def moves_since(t):
         out += [(round(float(line.split()[0]) - t, 3), lb) for line in log.splitlines()
                 if 'is now MASTER' in line and float(line.split()[0]) >= t]
     return sorted(out)
+
+
+STATE_RE = re.compile(r'Entering (MASTER|BACKUP|FAULT) STATE')
+PRIORITY_RE = re.compile(r'Changing effective priority from \d+ to (\d+)')
+
+
+def keepalived_events(log):
+    """(epoch, 'state', STATE) and (epoch, 'priority', N) from keepalived's journal
+    (journalctl -o short-unix)."""
+    out = []
+    for line in log.splitlines():
+        try:
+            when = float(line.split(None, 1)[0])
+        except (ValueError, IndexError):
+            continue
+        state, priority = STATE_RE.search(line), PRIORITY_RE.search(line)
+        if state:
+            out.append((when, 'state', state.group(1)))
+        elif priority:
+            out.append((when, 'priority', int(priority.group(1))))
+    return out
+
+
+def false_takeovers(events, holder, full_priority, since):
+    """Takeovers by another load balancer while the holder, by its own log, was
+    MASTER at its full priority: a backup that stopped hearing a healthy holder's
+    adverts (lost, or sent late by a starved keepalived), not one that followed the
+    holder's failing haproxy check (FAULT, or its priority lowered by the check's
+    weight). events: {lb: keepalived_events(...)}; the holder is MASTER at full
+    priority at `since`. Returns the instants (seconds after since)."""
+    mine = sorted(e for e in events.get(holder, []) if e[0] >= since)
+    out = []
+    for lb, evs in sorted(events.items()):
+        if lb == holder:
+            continue
+        for when, kind, value in evs:
+            if when < since or kind != 'state' or value != 'MASTER':
+                continue
+            state, priority = 'MASTER', full_priority
+            for at, what, val in mine:
+                if at > when:
+                    break
+                if what == 'state':
+                    state = val
+                else:
+                    priority = val
+            if state == 'MASTER' and priority >= full_priority:
+                out.append(round(when - since, 3))
+    return sorted(out)
+
+
+def false_takeovers_since(holder, t):
+    events = dict((lb, keepalived_events(R.dexec(
+        lb, 'journalctl -u keepalived -o short-unix --no-pager --since @%d' % int(t), check=False)))
+        for lb in R.LBS)
+    return false_takeovers(events, holder, int(R.EP['priorities'][holder]), t)
 
 
 def active_and_enabled(lb):
@@ -154,6 +233,13 @@ def holder_reboot(holder, notes):
     return t, lambda: None
 
 
+def keepalived_real_time(lb):
+    """Whether a keepalived process on lb runs at a real-time priority (SCHED_RR or
+    SCHED_FIFO): keepalived_max_auto_priority at work."""
+    out = R.dexec(lb, 'for p in $(pidof keepalived); do chrt -p $p; done', check=False)
+    return 'SCHED_RR' in out or 'SCHED_FIFO' in out
+
+
 def cpu_starvation(holder, notes):
     t = time.time()
     R.sh(['docker', 'update', '--cpus', str(STARVE_CPUS), holder])
@@ -163,6 +249,7 @@ def cpu_starvation(holder, notes):
         R.sh(['docker', 'update', '--cpus', str(os.cpu_count() or 1), holder])
     try:
         time.sleep(STARVE_S)
+        notes['keepalived_real_time'] = keepalived_real_time(holder)
     except BaseException:
         restore()
         raise
@@ -185,7 +272,7 @@ def haproxy_config_rejected(holder, notes):
     before = dict((lb, _haproxy_files(lb)) for lb in R.LBS)
     t = time.time()
     try:
-        R.playbook('site.yml', *REJECTED_HAPROXY)
+        R.playbook('site.yml', *(SETTINGS + REJECTED_HAPROXY))
         notes['site_failed'] = False
     except RuntimeError as exc:
         notes['site_failed'] = True
@@ -193,6 +280,68 @@ def haproxy_config_rejected(holder, notes):
     after = dict((lb, _haproxy_files(lb)) for lb in R.LBS)
     notes['changed_or_left_behind'] = sorted(lb for lb in R.LBS if before[lb] != after[lb])
     notes['services_active'] = all(active_and_enabled(lb) for lb in R.LBS)
+    notes['holder_kept'] = R.holders() == [holder]
+    return t, lambda: None
+
+
+def _lb_fingerprint(lb):
+    return R.dexec(lb, 'sha256sum /etc/keepalived/keepalived.conf /etc/haproxy/haproxy.cfg; '
+                       'iptables -S 2>/dev/null | grep -c KUBEHA-VRRP; systemctl is-active keepalived haproxy',
+                   check=False)
+
+
+def package_install_fails(holder, notes):
+    """A rollout that installs a package (the VRRP firewall's iptables, removed from
+    the backup first) while the backup, the first load balancer the rollout changes,
+    has a broken apt source. The rollout must stop there; the holder is untouched."""
+    backup = R.peer_of(holder)
+    R.dexec(backup, 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq iptables >/dev/null')
+    R.dexec(backup, BROKEN_APT)
+    before = dict((lb, _lb_fingerprint(lb)) for lb in R.LBS)
+    t = time.time()
+    try:
+        R.playbook('site.yml', *(SETTINGS + NEEDS_IPTABLES))
+        notes['site_failed'] = False
+    except RuntimeError as exc:
+        notes['site_failed'] = True
+        notes['failed_on'] = failed_hosts(str(exc))
+    notes['holder_untouched'] = _lb_fingerprint(holder) == before[holder]
+    notes['backup_config_untouched'] = _lb_fingerprint(backup) == before[backup]
+    notes['holder_kept'] = R.holders() == [holder]
+    notes['services_active'] = all(active_and_enabled(lb) for lb in R.LBS)
+    R.dexec(backup, FIXED_APT)
+    return t, lambda: None
+
+
+def _keepalived_files(lb):
+    return R.dexec(lb, 'cd /etc/keepalived && ls -a | sort | tr "\\n" " "; sha256sum keepalived.conf; '
+                       'systemctl is-active keepalived', check=False)
+
+
+def keepalived_config_rejected(holder, notes):
+    """The vrrp_config module, called on the backup as a playbook of one's own
+    would, with the backup's own instance on an interface the host does not have:
+    keepalived -t rejects it. The old file stays, nothing is left beside it,
+    keepalived keeps running."""
+    backup = R.peer_of(holder)
+    vrrp = R.PLAN['hosts'][backup]['vrrp']
+    instance = dict(vrrp['instance'], interface=MISSING_INTERFACE)
+    secret = rogue.copied_settings(R.dexec(backup, 'cat /etc/keepalived/keepalived.conf'))['secret']
+    if secret:
+        instance['authentication'] = dict(auth_type='PASS', auth_pass=secret)
+    args = dict(backup=True, mode='0600', global_defs=dict(router_id=backup), scripts=vrrp['scripts'],
+                instances=[instance])
+    before = _keepalived_files(backup)
+    t = time.time()
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(R.ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(R.ROOT, '.build', 'collections'))
+    result = subprocess.run(['ansible', backup, '-i', os.path.join(R.ROOT, 'inventory', 'lab'),
+                             '-m', 'kubeha.control_plane.vrrp_config', '-a', json.dumps(args)],
+                            cwd=R.ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = ' '.join((result.stdout + result.stderr).split())
+    notes['module_failed'] = result.returncode != 0
+    notes['names_the_cause'] = MISSING_INTERFACE in out and 'keepalived -t' in out
+    notes['changed_or_left_behind'] = _keepalived_files(backup) != before
     notes['holder_kept'] = R.holders() == [holder]
     return t, lambda: None
 
@@ -208,6 +357,49 @@ def all_apiservers_down(holder, notes):
     notes['serving_again_after_s'] = (round(time.time() - back, 1) if R.wait(lambda: R.tail_all_ok(2.0), 60, 0.5)
                                       else None)
     return t, lambda: None
+
+
+def _rogue_speaks(holder, notes, secret):
+    """A stale node with a copied keepalived.conf (VRID, VIP, version, advert
+    interval; the copied secret or a wrong one) speaks at priority 254 to both
+    load balancers (bench/rogue.py). The holder must keep the VIP at every sample
+    and verify must name the rogue's address and its MAC answering for the VIP."""
+    network = R.sh(['docker', 'inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}',
+                    holder]).split()[0]
+    address = rogue.free_address(R.EP['vip_cidr'], list(R.EP['addresses'].values()) + [R.VIP])
+    mac = rogue.create(network, address)
+    copied = rogue.copied_settings(R.dexec(holder, 'cat /etc/keepalived/keepalived.conf'))
+    conf = rogue.config(address, [R.EP['addresses'][lb] for lb in R.LBS], R.EP['vrid'], R.EP['vip_cidr'],
+                        version=copied['version'], advert_int=copied['advert_int'],
+                        secret=copied['secret'] if secret == 'copied' else 'wrong12')
+    t = time.time()
+    try:
+        rogue.start(conf)
+        notes['rogue_took_vip_on_its_box'] = R.wait(lambda: rogue.holds(R.VIP), 20, 0.2)
+        kept, deadline = True, time.time() + ROGUE_S
+        while time.time() < deadline:
+            kept = kept and R.holders() == [holder]
+            time.sleep(0.25)
+        out = verify_output()
+        notes['holder_kept'] = kept
+        notes['verify_named_rogue'] = ('speaks VRRP for its VRID %d: %s' % (R.EP['vrid'], address)) in out
+        notes['verify_named_mac'] = re.search(r'is answered for \(ARP\) by [0-9a-f:, ]*%s' % mac, out) is not None
+        notes['backup_entered_master'] = sum(1 for _, lb in moves_since(t) if lb != holder)
+    finally:
+        rogue.remove()
+        # The clients that believed the rogue's ARP answer: the holder's refresh
+        # (keepalived_garp_master_refresh) would correct them within a minute.
+        for host in [R.CLIENT] + list(R.CPS):
+            R.dexec(host, 'ip neigh flush to %s' % R.VIP, check=False)
+    return t, lambda: None
+
+
+def rogue_copied_secret(holder, notes):
+    return _rogue_speaks(holder, notes, 'copied')
+
+
+def rogue_wrong_secret(holder, notes):
+    return _rogue_speaks(holder, notes, 'wrong')
 
 
 # Each case: what breaks, the promise, and how a run is judged (summary, moves, notes).
@@ -247,16 +439,21 @@ CASES = {
     'cpu_starvation': dict(
         fault='the holder limited to %g of a CPU for %d s (docker update --cpus)' % (STARVE_CPUS, STARVE_S),
         inject=cpu_starvation,
-        promise='the VIP leaves a holder whose haproxy no longer answers its checks in time, and does not '
-                'come back while the starvation lasts (at most 1 move); fast profile: moves counted',
-        judge=lambda s, m, n: len(m) <= 1 if n.get('profile') == 'default' else True,
-        limit='at 5 % of a CPU the holder\'s own haproxy check (curl, 1 s timeout) fails, so the VIP rightly '
-              'leaves it; but with preemption it comes back as soon as two checks in a row pass again '
-              '(keepalived_track_rise 2), and leaves again: the VIP flapped for as long as the starvation '
-              'lasted. Real-time priority for keepalived (keepalived_max_auto_priority) does not change this: '
-              'missed adverts are not the trigger, the failing haproxy check is. What would: a larger '
-              'keepalived_track_rise (slower returns), or keepalived_preempt: false (no return at all); not '
-              'changed yet, the trade-off is a slower failback after every fault'),
+        promise='no false failover: no backup takes over while the holder is MASTER at its full priority '
+                '(keepalived, at real-time priority, keeps its adverts on time); the VIP leaves a holder whose '
+                'haproxy fails its checks and does not come back while the starvation lasts (at most 1 move)',
+        judge=lambda s, m, n: not n.get('false_takeovers') and len(m) <= 1,
+        limit='the holder\'s own haproxy check (curl, 1 s timeout) fails at 5 % of a CPU, so the VIP rightly '
+              'leaves it; but once the clients have gone with the VIP, the starved haproxy answers its checks '
+              'again, the holder preempts, the clients come back and it fails again: the VIP flaps for as long '
+              'as the starvation lasts. Real-time priority for keepalived does not change this (the check that '
+              'fails runs haproxy and curl, not keepalived). A larger keepalived_track_rise does not either '
+              '(the row with keepalived_track_rise=5: an idle starved host passes five checks in a row). '
+              'keepalived_preempt_delay (the row with it: the recovered holder waits that long in BACKUP '
+              'before it preempts) makes fewer moves and fewer failed requests, at a cost every other fault '
+              'pays: a holder whose haproxy loses all its apiservers while its peer\'s does not keeps the VIP '
+              'that much longer (its priority drops by the check\'s weight, and the peer waits out the delay '
+              'before preempting). Not the default; the flapping is measured here instead'),
     'haproxy_config_rejected': dict(
         fault='site.yml run with a haproxy configuration that haproxy -c rejects (a missing CA file)',
         inject=haproxy_config_rejected,
@@ -266,16 +463,66 @@ CASES = {
         judge=lambda s, m, n: (n.get('site_failed') and len(n.get('failed_on', [])) == 1
                                and not n.get('changed_or_left_behind') and n.get('services_active')
                                and n.get('holder_kept') and s['failed'] == 0 and not m)),
+    'keepalived_config_rejected': dict(
+        fault='the vrrp_config module (a playbook of one\'s own, past the plan) writes the backup\'s '
+              'keepalived.conf with an interface the host does not have; keepalived -t rejects it',
+        inject=keepalived_config_rejected,
+        promise='the module fails naming the interface and keepalived -t; keepalived.conf unchanged and '
+                'nothing left in /etc/keepalived; keepalived keeps running; the holder keeps the VIP; '
+                '0 failed requests',
+        judge=lambda s, m, n: (n.get('module_failed') and n.get('names_the_cause')
+                               and not n.get('changed_or_left_behind') and n.get('holder_kept')
+                               and s['failed'] == 0 and not m)),
+    'package_install_fails': dict(
+        fault='site.yml needs a package (iptables, for keepalived_vrrp_firewall) and the first load balancer '
+              'it changes (the backup) has a broken apt source',
+        inject=package_install_fails,
+        promise='site.yml fails on that load balancer and goes no further: its configuration and the '
+                'holder are untouched, both keep running, the holder keeps the VIP; 0 failed requests',
+        judge=lambda s, m, n: (n.get('site_failed') and len(n.get('failed_on', [])) == 1
+                               and n.get('holder_untouched') and n.get('backup_config_untouched')
+                               and n.get('services_active') and n.get('holder_kept')
+                               and s['failed'] == 0 and not m)),
     'all_apiservers_down': dict(
         fault='every apiserver killed for %d s, then started' % APISERVERS_DOWN_S, inject=all_apiservers_down,
         promise='requests fail fast (longest wait under 3 s, no hang), the VIP does not move, the endpoint '
                 'serves again without intervention',
         judge=lambda s, m, n: (s['longest_wait_ms'] or 0) < 3000 and not m
         and n.get('serving_again_after_s') is not None),
+    'rogue_copied_secret': dict(
+        fault='a rogue VRRP speaker for %d s: a stale node with a copied keepalived.conf (the secret too), '
+              'priority 254, unicast to both load balancers' % ROGUE_S,
+        inject=rogue_copied_secret,
+        promise='the holder keeps the VIP at every sample (check_unicast_src); verify names the rogue\'s '
+                'address and its MAC answering ARP for the VIP; failed requests counted (clients that '
+                'believe the rogue\'s ARP answer reach it: only the network can stop that)',
+        judge=lambda s, m, n: (n.get('holder_kept') and n.get('verify_named_rogue')
+                               and n.get('verify_named_mac'))),
+    'rogue_wrong_secret': dict(
+        fault='the same rogue with a wrong secret', inject=rogue_wrong_secret,
+        applies=lambda profile: int(profile_value(profile, 'keepalived_vrrp_version')) == 2,  # VRRPv3: no secret
+        promise='as with the copied secret',
+        judge=lambda s, m, n: (n.get('holder_kept') and n.get('verify_named_rogue')
+                               and n.get('verify_named_mac'))),
 }
 
 
-def run_case(name, profile, rate):
+def label(result):
+    """The profile column: the profile, and any setting the run changed."""
+    return ' + '.join([result['profile']] + list(result.get('settings', [])))
+
+
+def converge(profile, sets=()):
+    """Bring the lab to the profile and settings a run asks for (site.yml), then
+    wait until VRRP is quiet: a switch of VRRP version leaves the peers deaf to
+    each other until both are changed."""
+    R.playbook('site.yml', '-e', 'kubeha_profile=%s' % profile, *[arg for s in sets for arg in ('-e', s)])
+    R.steady(profile)
+    if not R.wait(lambda: R.vrrp_quiet(5.0), 90, 0.5):
+        raise RuntimeError('VRRP did not settle after the %s converge' % profile)
+
+
+def run_case(name, profile, rate, sets=()):
     case = CASES[name]
     R.sh(['docker', 'cp', os.path.join(R.ROOT, 'bench', 'probe.py'), '%s:%s' % (R.CLIENT, R.PROBE)])
     R.steady(profile)
@@ -296,12 +543,25 @@ def run_case(name, profile, rate):
     summary = summarize(requests, fault_t)
     notes['failed_away_from_moves'] = failed_away_from_moves(
         [r for r in requests if r['t'] >= fault_t], [fault_t + m[0] for m in moves]) if fault_t else None
+    if fault_t and moves:
+        notes['false_takeovers'] = false_takeovers_since(holder, fault_t)
     R.steady(profile)
     met = bool(case['judge'](summary, moves, notes))
-    return dict(case=name, profile=profile, fault=case['fault'], promise=case['promise'], met=met,
+    return dict(case=name, profile=profile, settings=list(sets), fault=case['fault'], promise=case['promise'],
+                met=met,
                 failed=summary['failed'], delayed=summary['delayed'], longest_wait_ms=summary['longest_wait_ms'],
                 requests=summary['requests'], vip_moves=len(moves), moves=moves, notes=notes,
                 outcomes=summary['outcomes'], when=time.strftime('%Y-%m-%d %H:%M', time.gmtime(fault_t)))
+
+
+def took():
+    """How long the last whole suite (make chaos) took, for the page."""
+    try:
+        with open(RESULTS + '.took') as handle:
+            return ' The whole suite (`make chaos`, after `make lab`) took %d min %d s.' % divmod(
+                int(handle.read().strip()), 60)
+    except (IOError, OSError, ValueError):
+        return ''
 
 
 def report(results):
@@ -311,42 +571,119 @@ def report(results):
              'per request to the VIP, 100 per second) and judged against the promise written before it ran. '
              '**failed**: requests that got no answer; **delayed**: answered later than the pre-fault p99 + '
              '250 ms; **VIP moves**: MASTER transitions recorded by the load balancers after the fault.', '',
-             'The lab runs a kube-apiserver stand-in (lab/standin/), not kube-apiserver.', '',
+             'The lab runs a kube-apiserver stand-in (lab/standin/), not kube-apiserver.%s' % took(), '',
              '| fault | profile | failed | delayed | longest wait (ms) | VIP moves | verdict | promise |',
              '|---|---|---|---|---|---|---|---|']
     for r in results:
         lines.append('| %s | %s | %d / %d | %d | %s | %d | %s | %s |' % (
-            r['fault'], r['profile'], r['failed'], r['requests'], r['delayed'],
+            r['fault'], label(r), r['failed'], r['requests'], r['delayed'],
             '%.0f' % r['longest_wait_ms'] if r['longest_wait_ms'] is not None else '-', r['vip_moves'],
             'met' if r['met'] else '**not met**', r['promise']))
     limits = [(r, CASES[r['case']].get('limit')) for r in results
               if not r['met'] and r['case'] in CASES and CASES[r['case']].get('limit')]
     if limits:
         lines += ['', '## Promises not met, and why', '']
-        lines += ['- **%s** (%s): %s.' % (r['case'], r['profile'], why) for r, why in limits]
+        lines += ['- **%s** (%s): %s.' % (r['case'], label(r), why) for r, why in limits]
+    lines += fast_as_default(results)
     lines += ['', '## Details', '']
     for r in results:
         extra = ', '.join('%s %s' % (k, v) for k, v in sorted(r['notes'].items()) if k != 'profile')
         lines.append('- **%s** (%s, %s): outcomes %s; moves %s%s' % (
-            r['case'], r['profile'], r['when'], r['outcomes'] or 'none', r['moves'] or 'none',
+            r['case'], label(r), r['when'], r['outcomes'] or 'none', r['moves'] or 'none',
             '; ' + extra if extra else ''))
     lines += ['', '## Not drilled yet', '',
-              '- A package install failing mid-rollout: the lab\'s load balancers already have every package, so '
-              'no rollout installs one; not drilled.',
-              '- A configuration rejected by `keepalived -t`: every rejection found so far (interface, VRID, '
-              'priorities, secret length, addresses, script settings) is refused earlier, by the plan, before any '
-              'host changes (tests/integration); the role still checks with `keepalived -t` before replacing '
-              'the file (tests/unit, module vrrp_config).',
-              '- The rogue VRRP speaker is tested in Molecule (test_rogue.py) and measured in '
-              '[security.md](security.md), not here.', '']
+              '- The rogue with a wrong secret, for the fast profile: it runs VRRPv3, which has no secret '
+              '(a copied configuration is all a rogue needs; see [security.md](security.md)).', '']
     with open(PAGE, 'w') as handle:
         handle.write('\n'.join(lines))
 
 
+def fast_as_default(results):
+    """The section answering whether the fast profile could be the default, from the
+    rows of both profiles (without extra settings) for VRRP loss and starvation."""
+    rows = dict(((r['case'], r['profile']), r) for r in results if not r.get('settings'))
+    pairs = [(case, rows.get((case, 'default')), rows.get((case, 'fast')))
+             for case in ('vrrp_loss', 'cpu_starvation')]
+    pairs = [(case, d, f) for case, d, f in pairs if d and f]
+    if not pairs:
+        return []
+
+    def cell(r):
+        false = r['notes'].get('false_takeovers')
+        rt = r['notes'].get('keepalived_real_time')
+        return '%d | %d / %d | %s | %s' % (r['vip_moves'], r['failed'], r['requests'],
+                                          len(false) if false is not None else ('0' if not r['moves'] else '-'),
+                                          '-' if rt is None else ('yes' if rt else 'no'))
+    out = ['', '## Can the fast profile be the default?', '',
+           'The same faults with both profiles. **False failovers**: takeovers while the holder, by its own '
+           'log, was still MASTER at its full priority (its adverts came late or not at all), as opposed to '
+           'takeovers that followed its failing haproxy check. **Real-time**: whether the holder\'s keepalived '
+           'ran at a real-time priority during the fault (keepalived_max_auto_priority).', '',
+           '| fault | profile | VIP moves | failed | false failovers | real-time |', '|---|---|---|---|---|---|']
+    for case, d, f in pairs:
+        out += ['| %s | default | %s |' % (CASES[case]['fault'], cell(d)), '| | fast | %s |' % cell(f)]
+    worse = [case for case, d, f in pairs if f['vip_moves'] > d['vip_moves']]
+    if worse:
+        out += ['', 'No: the fast profile moved the VIP more often under %s. Under VRRP loss that is the '
+                'protocol: 0.1 s adverts make a backup take over after about 0.35 s without one, so lost '
+                'adverts turn into takeovers ten times as often, and no scheduling can bring back a packet '
+                'lost on the wire. Under starvation keepalived itself keeps its pace once it runs at '
+                'real-time priority (see the false failovers above), but the haproxy check (curl, started '
+                'by keepalived at normal priority, and haproxy itself) fails on a starved holder, and the '
+                'fast profile leaves at the first failure (keepalived_track_fall 1). The default profile '
+                'stays the default; `fast` is for segments that lose no VRRP and load balancers that are '
+                'never starved, where its takeover in about 0.4 s (docs/performance.md) is worth it.'
+                % ' and '.join(CASES[c]['fault'].split(' (')[0] for c in worse)]
+    else:
+        out += ['', 'The fast profile moved the VIP no more often than the default under these faults.']
+    return out
+
+# make chaos: every case with the default profile, then the runs that answer a
+# question of their own: (profile, settings, cases).
+SUITE = (
+    ('default', (), tuple(CASES)),
+    # the fast profile's cost: VRRP loss and starvation (issue: can fast be the default?), and the rogue
+    ('fast', (), ('vrrp_loss', 'cpu_starvation', 'rogue_copied_secret')),
+    # what would stop the flapping under starvation, and what does not
+    ('default', ('keepalived_preempt_delay=15',), ('cpu_starvation',)),
+    ('default', ('keepalived_track_rise=5',), ('cpu_starvation',)),
+    # the VRRP firewall against the rogue: no backup flaps
+    ('default', ('keepalived_vrrp_firewall=true',), ('rogue_copied_secret',)),
+)
+
+
+def run_group(profile, sets, cases, rate, results):
+    """Run cases with one profile and settings; returns results with theirs replaced."""
+    SETTINGS[:] = ['-e', 'kubeha_profile=%s' % profile] + [arg for s in sets for arg in ('-e', s)]
+    changed = profile != 'default' or sets
+    if changed:
+        converge(profile, sets)
+    try:
+        for name in cases:
+            if not CASES[name].get('applies', lambda p: True)(profile):
+                print('chaos: %s does not apply to the %s profile' % (name, profile), flush=True)
+                continue
+            print('chaos: %s (%s)' % (name, ' + '.join([profile] + list(sets))), flush=True)
+            result = run_case(name, profile, rate, sets)
+            print('  %s: failed %d, delayed %d, moves %d, %s' % (
+                name, result['failed'], result['delayed'], result['vip_moves'],
+                'met' if result['met'] else 'NOT MET'), flush=True)
+            results = [r for r in results if (r['case'], label(r)) != (name, label(result))] + [result]
+            os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+            with open(RESULTS, 'w') as handle:
+                json.dump(results, handle, indent=1)
+    finally:
+        if changed:  # the lab as its inventory says, whatever happened
+            converge('default')
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cases', default=','.join(CASES))
-    parser.add_argument('--profile', default='default')
+    parser.add_argument('--cases', help='only these cases (comma-separated); default: the whole suite')
+    parser.add_argument('--profile', help='with --cases: the profile (default: default)')
+    parser.add_argument('--set', action='append', default=[], metavar='VAR=VALUE',
+                        help='with --cases: a setting for this run (site.yml -e), recorded beside the profile')
     parser.add_argument('--rate', type=int, default=100)
     parser.add_argument('--report', action='store_true', help='only regenerate docs/reliability.md')
     args = parser.parse_args()
@@ -355,18 +692,19 @@ def main():
         with open(RESULTS) as handle:
             results = json.load(handle)
     if not args.report:
-        for name in args.cases.split(','):
-            print('chaos: %s (%s)' % (name, args.profile), flush=True)
-            result = run_case(name, args.profile, args.rate)
-            print('  %s: failed %d, delayed %d, moves %d, %s' % (
-                name, result['failed'], result['delayed'], result['vip_moves'],
-                'met' if result['met'] else 'NOT MET'), flush=True)
-            results = [r for r in results if (r['case'], r['profile']) != (name, args.profile)] + [result]
-            os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-            with open(RESULTS, 'w') as handle:
-                json.dump(results, handle, indent=1)
+        if args.cases or args.profile or args.set:
+            groups = [(args.profile or 'default', tuple(args.set),
+                       tuple((args.cases or ','.join(CASES)).split(',')))]
+        else:
+            groups, results = SUITE, []  # a page from one run of the whole suite
+        started = time.time()
+        for profile, sets, cases in groups:
+            results = run_group(profile, sets, cases, args.rate, results)
+        if groups is SUITE:
+            with open(RESULTS + '.took', 'w') as handle:
+                handle.write('%d\n' % round(time.time() - started))
     order = list(CASES)
-    report(sorted(results, key=lambda r: (order.index(r['case']) if r['case'] in order else 99, r['profile'])))
+    report(sorted(results, key=lambda r: (order.index(r['case']) if r['case'] in order else 99, label(r))))
     print('wrote %s' % PAGE)
 
 

@@ -1,8 +1,11 @@
 """Against the running lab (default scenario): the short form of make chaos.
-Two of its faults, with the probe running, judged by the same promises as the
-full suite (bench/chaos.py): the backup crashes (nothing fails, the VIP stays),
-and VRRP is cut both ways between the load balancers (verify names the split
-brain; one holder again soon after the heal, then quiet). Runs once per
+Four of its faults, with the probe running, judged by the same promises as the
+full suite (bench/chaos.py): the backup crashes (nothing fails, the VIP stays);
+VRRP is cut both ways between the load balancers (verify names the split
+brain; one holder again soon after the heal, then quiet); a keepalived.conf
+that keepalived -t rejects (the old one stays, nothing left behind); a package
+install failing on the first load balancer of a rollout (it stops there, the
+holder untouched). Runs once per
 scenario (the first verify)."""
 import os
 import sys
@@ -28,7 +31,8 @@ def chaos():
         open(MARK, 'w').close()
 
 
-@pytest.mark.parametrize('case', ['backup_crash', 'partition'])
+@pytest.mark.parametrize('case', ['backup_crash', 'partition', 'keepalived_config_rejected',
+                                  'package_install_fails'])
 def test_a_fault_keeps_its_promise(chaos, case):
     result = chaos.run_case(case, 'default', 50)
     assert result['requests'] > 100, result

@@ -5,28 +5,22 @@ and with a wrong one: the holder keeps the VIP (check_unicast_src), and
 verify fails naming the rogue's address and its MAC answering for the VIP.
 
 Runs once per scenario (the first verify), not again after the side effect."""
-import ipaddress
 import os
 import re
 import subprocess
-import time
+import sys
 
 import pytest
 
 from conftest import EP, ROOT, T, docker, holders, node, settled, wait_for
 
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
+import rogue as R  # noqa: E402  bench/rogue.py: the one home of the rogue
+
 pytestmark = pytest.mark.skipif(os.environ.get('KUBEHA_SCENARIO') != 'default',
                                 reason='runs against inventory/lab (default scenario)')
-ROGUE = 'kubeha-rogue'
 MARK = (os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'rogue-tested')
         if os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY') else None)
-
-
-def rogue_address():
-    """A free address in the VIP's subnet, far from the lab's hosts."""
-    net = ipaddress.ip_interface(EP['vip_cidr']).network
-    used = set(EP['addresses'].values()) | {T['vip']}
-    return next(str(a) for a in reversed(list(net.hosts())[:200]) if str(a) not in used)
 
 
 @pytest.fixture(scope='module')
@@ -35,18 +29,12 @@ def rogue():
         pytest.skip('ran in this scenario\'s first verify')
     lb = T['lbs'][0]
     network = docker('inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', lb).split()[0]
-    address = rogue_address()
-    subprocess.run(['docker', 'rm', '-f', ROGUE], capture_output=True)
-    docker('run', '-d', '--name', ROGUE, '--hostname', ROGUE, '--network', network, '--ip', address,
-           '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--entrypoint', 'sleep', 'kubeha-lab:bookworm', 'infinity')
-    docker('exec', ROGUE, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive '
-           'apt-get install -y -qq --no-install-recommends keepalived >/dev/null')
+    address = R.free_address(EP['vip_cidr'], list(EP['addresses'].values()) + [T['vip']])
+    mac = R.create(network, address)
     # The holder's own file, as a stale node would have it.
-    copied = node(lb).check_output('cat /etc/keepalived/keepalived.conf')
-    secret = re.search(r'auth_pass (\S+)', copied).group(1)
-    mac = docker('exec', ROGUE, 'cat', '/sys/class/net/eth0/address').strip()
-    yield dict(address=address, secret=secret, mac=mac)
-    subprocess.run(['docker', 'rm', '-f', ROGUE], capture_output=True)
+    copied = R.copied_settings(node(lb).check_output('cat /etc/keepalived/keepalived.conf'))
+    yield dict(address=address, secret=copied['secret'], mac=mac, copied=copied)
+    R.remove()
     # Clients that learnt the rogue's MAC for the VIP forget it (the holder's
     # ARP refresh would correct them within keepalived_garp_master_refresh).
     for host in [T['client']] + T['cps']:
@@ -57,28 +45,17 @@ def rogue():
 
 
 def start(rogue, secret):
-    config = '\n'.join([
-        'global_defs {', '    router_id rogue', '}',
-        'vrrp_instance VI_1 {', '    state MASTER', '    interface eth0',
-        '    virtual_router_id %d' % EP['vrid'], '    priority 254', '    advert_int 1',
-        '    authentication {', '        auth_type PASS', '        auth_pass %s' % secret, '    }',
-        '    unicast_src_ip %s' % rogue['address'],
-        '    unicast_peer {'] + ['        %s' % EP['addresses'][lb] for lb in T['lbs']] + [
-        '    }', '    virtual_ipaddress {', '        %s' % EP['vip_cidr'], '    }', '}', ''])
-    docker('exec', ROGUE, 'sh', '-c', 'cat > /etc/keepalived/rogue.conf <<EOF\n%sEOF' % config)
-    docker('exec', '-d', ROGUE, 'keepalived', '--dont-fork', '--log-console', '--vrrp',
-           '--use-file', '/etc/keepalived/rogue.conf', '--pid', '/run/rogue.pid', '--vrrp_pid', '/run/rogue-vrrp.pid')
+    R.start(R.config(rogue['address'], [EP['addresses'][lb] for lb in T['lbs']], EP['vrid'], EP['vip_cidr'],
+                     version=rogue['copied']['version'], advert_int=rogue['copied']['advert_int'], secret=secret))
 
 
 def stop():
-    subprocess.run(['docker', 'exec', ROGUE, 'pkill', 'keepalived'], capture_output=True)
-    wait_for(lambda: subprocess.run(['docker', 'exec', ROGUE, 'pgrep', 'keepalived'],
-                                    capture_output=True).returncode, lambda rc: rc != 0, timeout=15)
+    R.stop()
+    wait_for(R.running, lambda up: not up, timeout=15)
 
 
 def rogue_holds():
-    return subprocess.run(['docker', 'exec', ROGUE, 'ip', '-o', 'addr', 'show', 'to', T['vip']],
-                          capture_output=True, text=True).stdout.strip() != ''
+    return R.holds(T['vip'])
 
 
 def playbook(name, *args):

@@ -89,10 +89,41 @@ def test_haproxy_config_rejected_judge(notes, summary, moves, met):
     assert bool(chaos.CASES['haproxy_config_rejected']['judge'](summary, moves, notes)) is met
 
 
-@pytest.mark.parametrize('profile, moves, met', [
-    ('default', [], True), ('default', [(5.0, 'lb2')], True),
-    ('default', [(5.0, 'lb2'), (11.0, 'lb1')], False),   # came back while starved: flapping
-    ('fast', [(5.0, 'lb2'), (11.0, 'lb1')], True),        # counted, not judged
+@pytest.mark.parametrize('profile, moves, notes, met', [
+    ('default', [], {}, True), ('default', [(5.0, 'lb2')], dict(false_takeovers=[]), True),
+    ('default', [(5.0, 'lb2'), (11.0, 'lb1')], {}, False),   # came back while starved: flapping
+    ('fast', [(5.0, 'lb2'), (11.0, 'lb1')], {}, False),      # the same promise for every profile
+    ('fast', [(0.4, 'lb2')], dict(false_takeovers=[0.4]), False),  # the holder's adverts were late
 ])
-def test_cpu_starvation_judge(profile, moves, met):
-    assert bool(chaos.CASES['cpu_starvation']['judge'](OK, moves, dict(profile=profile))) is met
+def test_cpu_starvation_judge(profile, moves, notes, met):
+    assert bool(chaos.CASES['cpu_starvation']['judge'](OK, moves, dict(notes, profile=profile))) is met
+
+
+LOG_LB1 = """1000.50 lb1 Keepalived_vrrp[9]: (VI_1) Changing effective priority from 101 to 51
+1000.60 lb1 Keepalived_vrrp[9]: (VI_1) Entering FAULT STATE
+1003.10 lb1 Keepalived_vrrp[9]: (VI_1) Entering BACKUP STATE
+1003.90 lb1 Keepalived_vrrp[9]: (VI_1) Changing effective priority from 51 to 101
+1004.20 lb1 Keepalived_vrrp[9]: (VI_1) Entering MASTER STATE
+-- Boot 1 --
+"""
+LOG_LB2 = """1000.70 lb2 Keepalived_vrrp[8]: (VI_1) Entering MASTER STATE
+1004.20 lb2 Keepalived_vrrp[8]: (VI_1) Entering BACKUP STATE
+1005.00 lb2 Keepalived_vrrp[8]: (VI_1) Entering MASTER STATE
+1005.10 lb2 Keepalived_vrrp[8]: (VI_1) Entering BACKUP STATE
+"""
+
+
+def test_keepalived_events_reads_states_and_priorities():
+    assert chaos.keepalived_events(LOG_LB1)[:2] == [(1000.5, 'priority', 51), (1000.6, 'state', 'FAULT')]
+    assert len(chaos.keepalived_events(LOG_LB1)) == 5  # the boot marker is not an event
+
+
+def test_a_takeover_from_a_healthy_master_is_false_one_after_its_fault_is_not():
+    events = {'lb1': chaos.keepalived_events(LOG_LB1), 'lb2': chaos.keepalived_events(LOG_LB2)}
+    # 1000.7: lb1 had entered FAULT (its check failed): a rightful takeover.
+    # 1005.0: lb1 was MASTER at 101 again: lb2 stopped hearing its adverts.
+    assert chaos.false_takeovers(events, 'lb1', 101, 1000.0) == [5.0]
+    # the holder's lowered priority (its check's weight) makes a takeover rightful too
+    lowered = {'lb1': [(1000.5, 'priority', 51)], 'lb2': [(1001.0, 'state', 'MASTER')]}
+    assert chaos.false_takeovers(lowered, 'lb1', 101, 1000.0) == []
+    assert chaos.false_takeovers({'lb1': [], 'lb2': [(1001.0, 'state', 'MASTER')]}, 'lb1', 101, 1000.0) == [1.0]
