@@ -9,6 +9,7 @@ sys.path.insert(0, str(ROOT / 'bench'))
 import chaos  # noqa: E402
 
 OK = dict(failed=0, delayed=0, longest_wait_ms=120.0)
+DOWN_NAMED = dict(verify_named_cause=True, verify_blamed_the_vip=False)
 
 
 @pytest.mark.parametrize('case, summary, moves, notes, met', [
@@ -25,9 +26,16 @@ OK = dict(failed=0, delayed=0, longest_wait_ms=120.0)
     ('vrrp_loss', OK, [], dict(profile='default'), True),
     ('vrrp_loss', OK, [(12.0, 'lb2')], dict(profile='default'), False),
     ('vrrp_loss', OK, [(12.0, 'lb2')], dict(profile='fast'), True),  # counted, not judged
-    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [], dict(serving_again_after_s=4.0), True),
-    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=9000.0), [], dict(serving_again_after_s=4.0), False),
-    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [], dict(serving_again_after_s=None), False),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [], dict(DOWN_NAMED, serving_again_after_s=4.0),
+     True),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=9000.0), [],
+     dict(DOWN_NAMED, serving_again_after_s=4.0), False),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [], dict(DOWN_NAMED, serving_again_after_s=None),
+     False),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [],
+     dict(serving_again_after_s=4.0, verify_named_cause=False), False),
+    ('all_apiservers_down', dict(OK, failed=900, longest_wait_ms=40.0), [],
+     dict(serving_again_after_s=4.0, verify_named_cause=True, verify_blamed_the_vip=True), False),
 ])
 def test_each_promise_is_judged(case, summary, moves, notes, met):
     assert bool(chaos.CASES[case]['judge'](summary, moves, notes)) is met
