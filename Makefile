@@ -123,7 +123,8 @@ bench: deps
 	python bench/report.py
 
 # Faults a pair meets in production, judged against stated promises (lab must
-# be up: make lab); writes docs/reliability.md. CHAOS_CASES=partition,... to narrow.
+# be up: make lab); writes docs/reliability.md. The whole suite (bench/chaos.py
+# SUITE) takes under 30 minutes; CHAOS_CASES=partition,... runs some again.
 chaos: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/chaos.py $(if $(CHAOS_CASES),--cases $(CHAOS_CASES),)

@@ -531,7 +531,9 @@ def converge(profile, sets=()):
 def run_case(name, profile, rate, sets=()):
     case = CASES[name]
     R.sh(['docker', 'cp', os.path.join(R.ROOT, 'bench', 'probe.py'), '%s:%s' % (R.CLIENT, R.PROBE)])
-    R.steady(profile)
+    # each case starts where the inventory says: the VIP back on the expected holder
+    # (a previous case's last move may have left it on the backup, preempting soon)
+    R.steady(profile, R.EP['expected_holder'] or None)
     holder = R.holders()[0]
     R.start_probe(rate, 2)
     time.sleep(R.PRE_S)
@@ -551,7 +553,7 @@ def run_case(name, profile, rate, sets=()):
         [r for r in requests if r['t'] >= fault_t], [fault_t + m[0] for m in moves]) if fault_t else None
     if fault_t and moves:
         notes['false_takeovers'] = false_takeovers_since(holder, fault_t)
-    R.steady(profile)
+    R.steady(profile, R.EP['expected_holder'] or None)
     met = bool(case['judge'](summary, moves, notes))
     return dict(case=name, profile=profile, settings=list(sets), fault=case['fault'], promise=case['promise'],
                 met=met,

@@ -22,7 +22,7 @@ import math
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
     COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
-    PROFILE_NAMES, PROFILE_VARIABLES, auto_priority_delay_us, haproxy_seconds, profile_value, takeover_bound_s,
+    PROFILE_NAMES, PROFILE_VARIABLES, REANNOUNCE_DELAY_S, auto_priority_delay_us, haproxy_seconds, profile_value, takeover_bound_s,
     wire_listen_s,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
@@ -823,6 +823,9 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
         # keepalived's default is 1 s: said only when the adverts are quicker
         global_defs['min_auto_priority_delay'] = (delay_us if global_defs['max_auto_priority']
                                                   and delay_us < 1000000 else None)
+        reannounce = bool(eff.get('keepalived_reannounce_after_split'))
+        global_defs['vrrp_higher_prio_send_advert'] = reannounce or None
+        global_defs['vrrp_garp_lower_prio_delay'] = REANNOUNCE_DELAY_S if reannounce else None
         if vip is not None:
             _check_vrrp_rules(host, instance, scripts, problems, global_defs)
         instance.pop('authentication', None)  # the plan holds no secret
@@ -850,6 +853,8 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 restart_delay=int(restart_delay),
                 max_auto_priority=global_defs['max_auto_priority'],
                 min_auto_priority_delay=global_defs['min_auto_priority_delay'],
+                higher_prio_send_advert=global_defs['vrrp_higher_prio_send_advert'],
+                garp_lower_prio_delay=global_defs['vrrp_garp_lower_prio_delay'],
                 check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),
                 # keepalived_vrrp_firewall: VRRP accepted only from these, over this family's iptables
                 firewall=bool(eff.get('keepalived_vrrp_firewall')),

@@ -36,6 +36,7 @@ PROFILES = {
         'keepalived_track_rise': 2,
         'keepalived_restart_on_failure': True,
         'keepalived_garp_master_refresh': 60,
+        'keepalived_reannounce_after_split': True,
         'keepalived_max_auto_priority': 50,
         'haproxy_template': 'haproxy.cfg.j2',
         'haproxy_health_check': 'https',
@@ -63,6 +64,7 @@ PROFILES = {
         'keepalived_track_rise': 2,
         'keepalived_restart_on_failure': True,
         'keepalived_garp_master_refresh': 60,
+        'keepalived_reannounce_after_split': True,
         'keepalived_max_auto_priority': 50,
         'haproxy_template': 'haproxy.cfg.j2',
         'haproxy_health_check': 'https',
@@ -88,6 +90,7 @@ PROFILES = {
         'keepalived_track_haproxy': False,
         'keepalived_restart_on_failure': False,
         'keepalived_garp_master_refresh': 0,
+        'keepalived_reannounce_after_split': False,
         'keepalived_max_auto_priority': 0,
         'haproxy_template': 'haproxy-guide.cfg.j2',
         'haproxy_health_check': 'tcp',
@@ -101,6 +104,10 @@ PROFILES = {
         'haproxy_maxconn': 2000,
     },
 }
+
+# keepalived_reannounce_after_split: the holder's second announcement after it
+# heard another MASTER (vrrp_garp_lower_prio_delay; keepalived's default is 5 s).
+REANNOUNCE_DELAY_S = 1
 
 # Every variable a profile may set (the keys of the default profile).
 PROFILE_VARIABLES = tuple(sorted(PROFILES['default']))

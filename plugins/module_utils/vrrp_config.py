@@ -269,6 +269,9 @@ def global_problems(gdefs):
             out.append(('min_auto_priority_delay', '%s is out of range: use 1-10000000 microseconds' % delay))
         elif not rt_priority:
             out.append(('min_auto_priority_delay', 'needs max_auto_priority (the priority it raises to)'))
+    garp_delay = gdefs.get('vrrp_garp_lower_prio_delay')
+    if garp_delay is not None and not 0 <= garp_delay <= 3600:
+        out.append(('vrrp_garp_lower_prio_delay', '%s is out of range: use 0-3600 seconds' % garp_delay))
     return out
 
 
@@ -377,6 +380,12 @@ def render(config, mask_secrets=False):
         out.append('    max_auto_priority %d\n' % gdefs['max_auto_priority'])
         if gdefs.get('min_auto_priority_delay'):
             out.append('    min_auto_priority_delay %d\n' % gdefs['min_auto_priority_delay'])
+    if gdefs.get('vrrp_higher_prio_send_advert'):
+        # a MASTER that hears a better one advertises once more before it steps back, so
+        # the better one (vrrp_garp_lower_prio_*) announces the VIP after it
+        out.append('    vrrp_higher_prio_send_advert true\n')
+    if gdefs.get('vrrp_garp_lower_prio_delay') is not None:
+        out.append('    vrrp_garp_lower_prio_delay %d\n' % gdefs['vrrp_garp_lower_prio_delay'])
     out.append('}\n')
 
     for script in sorted(config.get('scripts') or [], key=lambda s: s['name']):
@@ -500,6 +509,8 @@ def argument_spec():
         vrrp_garp_master_refresh=dict(type='int'),
         max_auto_priority=dict(type='int'),
         min_auto_priority_delay=dict(type='int'),
+        vrrp_higher_prio_send_advert=dict(type='bool'),
+        vrrp_garp_lower_prio_delay=dict(type='int'),
         vrrp_notify_fifo=dict(type='path'),
         vrrp_notify_fifo_script=dict(type='path'),
     )

@@ -106,6 +106,17 @@ options:
             priority (needs O(global_defs.max_auto_priority)). Unset means keepalived's default of
             1 s, too late for sub-second adverts.
         type: int
+      vrrp_higher_prio_send_advert:
+        description:
+          - A MASTER that hears a higher priority advert sends one more advert of its own before it
+            steps back, so the other MASTER announces the VIP after it (clients that followed the
+            one stepping back return at once).
+        type: bool
+      vrrp_garp_lower_prio_delay:
+        description:
+          - Seconds before the MASTER's second set of gratuitous ARPs after it heard a lower priority
+            advert. Unset means keepalived's default (its gratuitous ARP delay, 5 s).
+        type: int
   scripts:
     description: C(vrrp_script) blocks (track scripts).
     type: list

@@ -318,6 +318,18 @@ def test_a_late_vrrp_process_turns_real_time_after_one_advert_interval(group_var
     assert plan['hosts']['lb1']['vrrp']['min_auto_priority_delay'] == delay
 
 
+@pytest.mark.parametrize('group_vars, send, delay', [
+    ({}, True, 1), ({'kubeha_profile': 'fast'}, True, 1),
+    ({'kubeha_profile': 'guide'}, None, None),  # the guide's file has neither
+    ({'keepalived_reannounce_after_split': False}, None, None),
+])
+def test_after_two_masters_met_the_holder_announces_last(group_vars, send, delay):
+    plan = build(group_vars)
+    assert plan['errors'] == []
+    vrrp = plan['hosts']['lb1']['vrrp']
+    assert (vrrp['higher_prio_send_advert'], vrrp['garp_lower_prio_delay']) == (send, delay)
+
+
 def test_max_auto_priority_out_of_range_is_refused():
     plan = build({'keepalived_max_auto_priority': 120})
     assert any('max_auto_priority 120 is out of range: use 1-99' in e for e in plan['errors']), plan['errors']

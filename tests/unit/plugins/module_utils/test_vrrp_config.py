@@ -230,6 +230,17 @@ def test_min_auto_priority_delay_rules(gdefs, problem):
     assert any(problem in e for e in validate(cfg)), validate(cfg)
 
 
+def test_reannounce_after_split_lines_in_global_defs():
+    cfg = copy.deepcopy(BASE)
+    cfg.setdefault('global_defs', {}).update(vrrp_higher_prio_send_advert=True, vrrp_garp_lower_prio_delay=1)
+    assert validate(cfg) == []
+    head = render(cfg).split('vrrp_script', maxsplit=1)[0]
+    assert '    vrrp_higher_prio_send_advert true\n    vrrp_garp_lower_prio_delay 1\n' in head
+    cfg['global_defs']['vrrp_garp_lower_prio_delay'] = -1
+    assert any('vrrp_garp_lower_prio_delay -1 is out of range' in e for e in validate(cfg))
+    assert 'higher_prio' not in render(BASE) and 'lower_prio' not in render(BASE)
+
+
 def test_check_unicast_src_needs_peers_to_mean_anything():
     text = render(config(check_unicast_src=True, unicast_peers=[], unicast_src_ip=None))
     assert 'check_unicast_src' not in text  # multicast: keepalived has no peer list to check
