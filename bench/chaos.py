@@ -267,16 +267,21 @@ def failed_hosts(output):
                   if failed != '0')
 
 
-def haproxy_config_rejected(holder, notes):
-    """site.yml with a configuration haproxy -c rejects (a CA file that is not there)."""
-    before = dict((lb, _haproxy_files(lb)) for lb in R.LBS)
-    t = time.time()
+def rollout_expected_to_fail(notes, args):
+    """site.yml with the run's settings and args; notes whether it failed, and where."""
     try:
-        R.playbook('site.yml', *(SETTINGS + REJECTED_HAPROXY))
+        R.playbook('site.yml', *(SETTINGS + args))
         notes['site_failed'] = False
     except RuntimeError as exc:
         notes['site_failed'] = True
         notes['failed_on'] = failed_hosts(str(exc))
+
+
+def haproxy_config_rejected(holder, notes):
+    """site.yml with a configuration haproxy -c rejects (a CA file that is not there)."""
+    before = dict((lb, _haproxy_files(lb)) for lb in R.LBS)
+    t = time.time()
+    rollout_expected_to_fail(notes, REJECTED_HAPROXY)
     after = dict((lb, _haproxy_files(lb)) for lb in R.LBS)
     notes['changed_or_left_behind'] = sorted(lb for lb in R.LBS if before[lb] != after[lb])
     notes['services_active'] = all(active_and_enabled(lb) for lb in R.LBS)
@@ -299,12 +304,7 @@ def package_install_fails(holder, notes):
     R.dexec(backup, BROKEN_APT)
     before = dict((lb, _lb_fingerprint(lb)) for lb in R.LBS)
     t = time.time()
-    try:
-        R.playbook('site.yml', *(SETTINGS + NEEDS_IPTABLES))
-        notes['site_failed'] = False
-    except RuntimeError as exc:
-        notes['site_failed'] = True
-        notes['failed_on'] = failed_hosts(str(exc))
+    rollout_expected_to_fail(notes, NEEDS_IPTABLES)
     notes['holder_untouched'] = _lb_fingerprint(holder) == before[holder]
     notes['backup_config_untouched'] = _lb_fingerprint(backup) == before[backup]
     notes['holder_kept'] = R.holders() == [holder]
