@@ -597,11 +597,14 @@ def report(results):
             r['fault'], label(r), r['failed'], r['requests'], r['delayed'],
             '%.0f' % r['longest_wait_ms'] if r['longest_wait_ms'] is not None else '-', r['vip_moves'],
             'met' if r['met'] else '**not met**', r['promise']))
-    limits = [(r, CASES[r['case']].get('limit')) for r in results
-              if not r['met'] and r['case'] in CASES and CASES[r['case']].get('limit')]
-    if limits:
+    unmet = {}
+    for r in results:
+        if not r['met'] and CASES.get(r['case'], {}).get('limit'):
+            unmet.setdefault(r['case'], []).append(label(r))
+    if unmet:
         lines += ['', '## Promises not met, and why', '']
-        lines += ['- **%s** (%s): %s.' % (r['case'], label(r), why) for r, why in limits]
+        lines += ['- **%s** (%s): %s.' % (case, ', '.join(rows), CASES[case]['limit'])
+                  for case, rows in unmet.items()]
     lines += fast_as_default(results)
     lines += ['', '## Details', '']
     for r in results:
@@ -614,6 +617,9 @@ def report(results):
               '(a copied configuration is all a rogue needs; see [security.md](security.md)).', '']
     with open(PAGE, 'w') as handle:
         handle.write('\n'.join(lines))
+
+
+SHORT = {'vrrp_loss': 'VRRP loss', 'cpu_starvation': 'CPU starvation'}
 
 
 def fast_as_default(results):
@@ -651,7 +657,7 @@ def fast_as_default(results):
                 'fast profile leaves at the first failure (keepalived_track_fall 1). The default profile '
                 'stays the default; `fast` is for segments that lose no VRRP and load balancers that are '
                 'never starved, where its takeover in about 0.4 s (docs/performance.md) is worth it.'
-                % ' and '.join(CASES[c]['fault'].split(' (')[0] for c in worse)]
+                % ' and '.join(SHORT[c] for c in worse)]
     else:
         out += ['', 'The fast profile moved the VIP no more often than the default under these faults.']
     return out
