@@ -22,8 +22,8 @@ import math
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
     COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
-    PROFILE_NAMES, PROFILE_VARIABLES, REANNOUNCE_DELAY_S, auto_priority_delay_us, haproxy_seconds, profile_value, takeover_bound_s,
-    wire_listen_s,
+    PROFILE_NAMES, PROFILE_VARIABLES, REANNOUNCE_DELAY_S, auto_priority_delay_us, haproxy_seconds,
+    profile_value, takeover_bound_s, wire_listen_s,
 )
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     global_problems, instance_hosts, instance_problems, parse_ip as _ip, parse_vip, script_problems,
