@@ -79,6 +79,7 @@ def moves_since(t):
 
 STATE_RE = re.compile(r'Entering (MASTER|BACKUP|FAULT) STATE')
 PRIORITY_RE = re.compile(r'Changing effective priority from \d+ to (\d+)')
+STOPPING_RE = re.compile(r'Keepalived\[\d+\]: Stopping')  # a clean stop: a priority-0 advert, not a holder
 
 
 def keepalived_events(log):
@@ -93,6 +94,8 @@ def keepalived_events(log):
         state, priority = STATE_RE.search(line), PRIORITY_RE.search(line)
         if state:
             out.append((when, 'state', state.group(1)))
+        elif STOPPING_RE.search(line):
+            out.append((when, 'state', 'STOP'))
         elif priority:
             out.append((when, 'priority', int(priority.group(1))))
     return out

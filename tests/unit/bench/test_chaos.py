@@ -135,3 +135,10 @@ def test_a_takeover_from_a_healthy_master_is_false_one_after_its_fault_is_not():
     lowered = {'lb1': [(1000.5, 'priority', 51)], 'lb2': [(1001.0, 'state', 'MASTER')]}
     assert chaos.false_takeovers(lowered, 'lb1', 101, 1000.0) == []
     assert chaos.false_takeovers({'lb1': [], 'lb2': [(1001.0, 'state', 'MASTER')]}, 'lb1', 101, 1000.0) == [1.0]
+
+
+def test_a_takeover_after_the_holder_stopped_cleanly_is_not_false():
+    stopped = chaos.keepalived_events('1000.40 lb1 Keepalived[828]: Stopping\n'
+                                      '1000.90 lb1 Keepalived_vrrp[829]: Stopped\n')
+    assert stopped == [(1000.4, 'state', 'STOP')]
+    assert chaos.false_takeovers({'lb1': stopped, 'lb2': [(1000.7, 'state', 'MASTER')]}, 'lb1', 101, 1000.0) == []
