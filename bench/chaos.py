@@ -452,17 +452,14 @@ CASES = {
                 '(keepalived, at real-time priority, keeps its adverts on time); the VIP leaves a holder whose '
                 'haproxy fails its checks and does not come back while the starvation lasts (at most 1 move)',
         judge=lambda s, m, n: not n.get('false_takeovers') and len(m) <= 1,
-        limit='the holder\'s own haproxy check (curl, 1 s timeout) fails at 5 % of a CPU, so the VIP rightly '
-              'leaves it; but once the clients have gone with the VIP, the starved haproxy answers its checks '
-              'again, the holder preempts, the clients come back and it fails again: the VIP flaps for as long '
-              'as the starvation lasts. Real-time priority for keepalived does not change this (the check that '
-              'fails runs haproxy and curl, not keepalived). A larger keepalived_track_rise does not either '
-              '(the row with keepalived_track_rise=5: an idle starved host passes five checks in a row). '
-              'keepalived_preempt_delay (the row with it: the recovered holder waits that long in BACKUP '
-              'before it preempts) makes fewer moves and fewer failed requests, at a cost every other fault '
-              'pays: a holder whose haproxy loses all its apiservers while its peer\'s does not keeps the VIP '
-              'that much longer (its priority drops by the check\'s weight, and the peer waits out the delay '
-              'before preempting). Not the default; the flapping is measured here instead'),
+        limit='the row with keepalived_track_overload_hold=0 shows what the hold prevents: the holder\'s own '
+              'haproxy check (curl, 1 s timeout) times out at 5 % of a CPU, so the VIP rightly leaves it; once '
+              'the clients have gone with the VIP, the idle starved host answers its checks again, preempts, '
+              'the clients come back and the check fails again, for as long as the starvation lasts. Real-time '
+              'priority for keepalived does not change that (the check that fails runs haproxy and curl, not '
+              'keepalived), and neither would a larger keepalived_track_rise (an idle starved host passes '
+              'any number of checks in a row). With the hold (60 s by default) a check that timed out keeps '
+              'failing until none has for that long, so the VIP comes back only after the starvation'),
     'haproxy_config_rejected': dict(
         fault='site.yml run with a haproxy configuration that haproxy -c rejects (a missing CA file)',
         inject=haproxy_config_rejected,
@@ -500,14 +497,12 @@ CASES = {
         judge=lambda s, m, n: (s['longest_wait_ms'] or 0) < 3000 and not m
         and n.get('verify_named_cause') and not n.get('verify_blamed_the_vip')
         and n.get('serving_again_after_s') is not None,
-        limit='a race, not a protocol limit: both haproxies find every apiserver down within a second or two '
-              'of each other, so one load balancer\'s priority drops by the check\'s weight first and the '
-              'other preempts it, then drops too and is preempted back (two moves, or none when the holder '
-              'is the later one). Nothing could be served meanwhile, so the moves cost the clients nothing '
-              'the outage had not already; keepalived_reannounce_after_split keeps the clients on the holder. '
-              'keepalived_preempt_delay longer than that skew would stop the race, at the price of the same '
-              'delay whenever the holder alone loses its apiservers (the peer would wait before taking over); '
-              'not the default'),
+        limit='the row with keepalived_track_ask_peers=false shows the race the peers\' answer prevents: '
+              'both haproxies find every apiserver down a second or two apart, so one load balancer\'s '
+              'priority drops by the check\'s weight first, the other preempts it, then drops too and is '
+              'preempted back (two moves, or none when the holder is the later one). With it, a check that '
+              'finds no apiserver UP behind its own haproxy first asks the peers\' frontends; when each '
+              'accepts the connection and none can answer either, nobody could serve and the VIP stays put'),
     'rogue_copied_secret': dict(
         fault='a rogue VRRP speaker for %d s: a stale node with a copied keepalived.conf (the secret too), '
               'priority 254, unicast to both load balancers' % ROGUE_S,
@@ -623,6 +618,15 @@ def report(results):
 
 
 SHORT = {'vrrp_loss': 'VRRP loss', 'cpu_starvation': 'CPU starvation'}
+WHY_FAST_MOVES_MORE = {
+    'vrrp_loss': 'Under VRRP loss that is the protocol: 0.1 s adverts make a backup take over after about '
+                 '0.35 s without one, so lost adverts turn into takeovers ten times as often, and no '
+                 'scheduling can bring back a packet lost on the wire.',
+    'cpu_starvation': 'Under starvation keepalived itself keeps its pace once it runs at real-time priority '
+                      '(see the false failovers above), but the haproxy check (curl, started by keepalived '
+                      'at normal priority, and haproxy itself) fails on a starved holder, and the fast '
+                      'profile leaves at the first failure (keepalived_track_fall 1).',
+}
 
 
 def fast_as_default(results):
@@ -651,16 +655,10 @@ def fast_as_default(results):
         out += ['| %s | default | %s |' % (CASES[case]['fault'], cell(d)), '| | fast | %s |' % cell(f)]
     worse = [case for case, d, f in pairs if f['vip_moves'] > d['vip_moves']]
     if worse:
-        out += ['', 'No: the fast profile moved the VIP more often under %s. Under VRRP loss that is the '
-                'protocol: 0.1 s adverts make a backup take over after about 0.35 s without one, so lost '
-                'adverts turn into takeovers ten times as often, and no scheduling can bring back a packet '
-                'lost on the wire. Under starvation keepalived itself keeps its pace once it runs at '
-                'real-time priority (see the false failovers above), but the haproxy check (curl, started '
-                'by keepalived at normal priority, and haproxy itself) fails on a starved holder, and the '
-                'fast profile leaves at the first failure (keepalived_track_fall 1). The default profile '
-                'stays the default; `fast` is for segments that lose no VRRP and load balancers that are '
-                'never starved, where its takeover in about 0.4 s (docs/performance.md) is worth it.'
-                % ' and '.join(SHORT[c] for c in worse)]
+        out += ['', 'No: the fast profile moved the VIP more often under %s. %s The default profile stays '
+                'the default; `fast` is for segments that lose no VRRP and load balancers that are never '
+                'starved, where its takeover in about 0.4 s (docs/performance.md) is worth it.'
+                % (' and '.join(SHORT[c] for c in worse), ' '.join(WHY_FAST_MOVES_MORE[c] for c in worse))]
     else:
         out += ['', 'The fast profile moved the VIP no more often than the default under these faults.']
     return out
@@ -671,9 +669,9 @@ SUITE = (
     ('default', (), tuple(CASES)),
     # the fast profile's cost: VRRP loss and starvation (issue: can fast be the default?), and the rogue
     ('fast', (), ('vrrp_loss', 'cpu_starvation', 'rogue_copied_secret')),
-    # what would stop the flapping under starvation, and what does not
-    ('default', ('keepalived_preempt_delay=15',), ('cpu_starvation',)),
-    ('default', ('keepalived_track_rise=5',), ('cpu_starvation',)),
+    # without the overload hold the VIP flaps under starvation; without asking the peers it races
+    ('default', ('keepalived_track_overload_hold=0',), ('cpu_starvation',)),
+    ('default', ('keepalived_track_ask_peers=false',), ('all_apiservers_down',)),
     # the VRRP firewall against the rogue: no backup flaps
     ('default', ('keepalived_vrrp_firewall=true',), ('rogue_copied_secret',)),
     # what keepalived_reannounce_after_split buys: clients that followed a backup's brief MASTER

@@ -484,6 +484,19 @@ def _scripts(eff, weight):
     return scripts
 
 
+def peer_frontend_urls(peers, effs, raw, vips):
+    """Where each peer's haproxy answers on an address of the peer's own: the serving
+    check asks them, before it gives up the VIP, whether any of them can serve. A
+    peer whose frontend listens on a VIP only is left out (no address to ask)."""
+    urls = []
+    for peer in peers:
+        listen = str(effs[peer].get('haproxy_frontend_address') or '*')
+        address = node_address(peer, raw[peer]) if listen in ('*', '::', '0.0.0.0') else listen
+        if address and address not in vips:
+            urls.append('https://%s/readyz' % _host_port(address, int(effs[peer]['haproxy_frontend_port'])))
+    return urls
+
+
 def _monitor_url(eff):
     return 'http://%s:%s%s' % (eff['haproxy_monitor_address'], eff['haproxy_monitor_port'],
                                eff['haproxy_monitor_uri'])
@@ -849,6 +862,14 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 vrrp_version=int(eff['keepalived_vrrp_version']),
                 track_url=eff.get('keepalived_track_url') or _monitor_url(eff),
                 track_timeout=float(eff.get('keepalived_track_timeout') or 1),
+                # no apiserver UP here: give the VIP up unless every peer was asked and
+                # none can serve either (all apiservers down: the VIP stays put)
+                track_peer_urls=(peer_frontend_urls(peers, effs, raw,
+                                                    [str(v.ip) for v in (vip, vip6) if v is not None])
+                                 if scripts and eff.get('keepalived_track_ask_peers') else []),
+                # a check that timed out (an overloaded host) keeps failing this long
+                # after the checks pass again, so the VIP does not come back to flap
+                track_overload_hold=int(eff.get('keepalived_track_overload_hold') or 0),
                 restart_on_failure=bool(eff['keepalived_restart_on_failure']),
                 restart_delay=int(restart_delay),
                 max_auto_priority=global_defs['max_auto_priority'],

@@ -343,3 +343,39 @@ def test_the_vrrp_firewall_accepts_the_other_load_balancers_only():
     lb1, lb2 = plan['hosts']['lb1']['vrrp'], plan['hosts']['lb2']['vrrp']
     assert lb1['firewall'] is True
     assert lb1['peers'] == ['192.168.1.10'] and lb2['peers'] == ['192.168.1.9']  # multicast too
+
+
+def _track(plan, host):
+    vrrp = plan['hosts'][host]['vrrp']
+    return vrrp['track_peer_urls'], vrrp['track_overload_hold']
+
+
+def test_the_serving_check_asks_every_peer_frontend_on_its_own_address():
+    plan = build(groups={'loadbalancers': ['lb1', 'lb2', 'cp5'], 'control_plane': ['cp1', 'cp3']})
+    assert plan['errors'] == []
+    assert _track(plan, 'lb1') == (['https://192.168.1.10:6443/readyz', 'https://192.168.1.5:6443/readyz'], 60)
+    assert _track(plan, 'lb2')[0] == ['https://192.168.1.9:6443/readyz', 'https://192.168.1.5:6443/readyz']
+
+
+@pytest.mark.parametrize('group_vars, host_vars, groups, urls, hold', [
+    ({'keepalived_track_ask_peers': False, 'keepalived_track_overload_hold': 0}, {}, None, [], 0),
+    # a peer whose frontend listens on the VIP only has no address to ask; one on its own address does
+    ({}, {'lb2': {'haproxy_frontend_address': '192.168.1.100'}}, None, [], 60),
+    ({}, {'lb2': {'haproxy_frontend_address': '192.168.1.10'}}, None, ['https://192.168.1.10:6443/readyz'], 60),
+    # co-located with the apiservers: the peers' haproxy is on 8443
+    ({}, {}, {'loadbalancers': ['lb1', 'lb2'], 'control_plane': ['lb1', 'lb2']},
+     ['https://192.168.1.10:8443/readyz'], 60),
+    # no track script: nothing to ask
+    ({'keepalived_track_haproxy': False}, {}, None, [], 60),
+])
+def test_which_peers_the_serving_check_asks(group_vars, host_vars, groups, urls, hold):
+    plan = build(group_vars=group_vars, host_vars=host_vars, groups=groups)
+    assert plan['errors'] == []
+    assert _track(plan, 'lb1') == (urls, hold)
+
+
+def test_ipv6_peers_are_asked_in_brackets():
+    plan = build(group_vars={'keepalived_vip': 'fd00:1::100/64', 'keepalived_vrrp_version': 3},
+                 host_vars={'lb1': {'kubeha_address': 'fd00:1::9'}, 'lb2': {'kubeha_address': 'fd00:1::10'}})
+    assert plan['errors'] == []
+    assert _track(plan, 'lb1')[0] == ['https://[fd00:1::10]:6443/readyz']
