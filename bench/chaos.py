@@ -363,7 +363,23 @@ def all_apiservers_down(holder, notes):
         R.dexec(cp, 'systemctl start kube-apiserver-standin')
     notes['serving_again_after_s'] = (round(time.time() - back, 1) if R.wait(lambda: R.tail_all_ok(2.0), 60, 0.5)
                                       else None)
+    # what sets off the race, whether or not it moved the VIP this time: the checks' weight applied
+    notes['priority_drops'] = priority_drops_since(t)
     return t, lambda: None
+
+
+def priority_drops(events, full):
+    """How often each load balancer's effective priority went below its full priority
+    (its serving check failed). events: {lb: keepalived_events(...)}; full: {lb: priority}."""
+    return dict((lb, sum(1 for _, kind, value in evs if kind == 'priority' and value < full[lb]))
+                for lb, evs in sorted(events.items()))
+
+
+def priority_drops_since(t):
+    events = dict((lb, keepalived_events(R.dexec(
+        lb, 'journalctl -u keepalived -o short-unix --no-pager --since @%d' % int(t), check=False)))
+        for lb in R.LBS)
+    return priority_drops(events, dict((lb, int(R.EP['priorities'][lb])) for lb in R.LBS))
 
 
 def _rogue_speaks(holder, notes, secret):

@@ -142,3 +142,10 @@ def test_a_takeover_after_the_holder_stopped_cleanly_is_not_false():
                                       '1000.90 lb1 Keepalived_vrrp[829]: Stopped\n')
     assert stopped == [(1000.4, 'state', 'STOP')]
     assert chaos.false_takeovers({'lb1': stopped, 'lb2': [(1000.7, 'state', 'MASTER')]}, 'lb1', 101, 1000.0) == []
+
+
+def test_priority_drops_count_each_load_balancers_lowered_priority():
+    events = {'lb1': chaos.keepalived_events(LOG_LB1), 'lb2': [(1001.0, 'priority', 50), (1009.0, 'priority', 100)]}
+    assert chaos.priority_drops(events, {'lb1': 101, 'lb2': 100}) == {'lb1': 1, 'lb2': 1}
+    assert chaos.priority_drops({'lb1': [], 'lb2': [(1009.0, 'state', 'MASTER')]},
+                                {'lb1': 101, 'lb2': 100}) == {'lb1': 0, 'lb2': 0}
