@@ -784,6 +784,10 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 _check_vip6_interface(host, eff, vip6, interface, host_facts, problems)
         preempt = bool(eff.get('keepalived_preempt'))
         first = prios[host] == top
+        if int(eff.get('keepalived_track_overload_hold') or 0) < 0:
+            problems.add(host, 'keepalived_track_overload_hold %s must be 0 (off) or more seconds; '
+                               'e.g. keepalived_track_overload_hold: 60'
+                         % eff['keepalived_track_overload_hold'])
         delay = int(eff.get('keepalived_preempt_delay') or 0)
         if delay and not preempt:
             problems.add(host, 'keepalived_preempt_delay is %d but keepalived_preempt is false: '

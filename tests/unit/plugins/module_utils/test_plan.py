@@ -379,3 +379,9 @@ def test_ipv6_peers_are_asked_in_brackets():
                  host_vars={'lb1': {'kubeha_address': 'fd00:1::9'}, 'lb2': {'kubeha_address': 'fd00:1::10'}})
     assert plan['errors'] == []
     assert _track(plan, 'lb1')[0] == ['https://[fd00:1::10]:6443/readyz']
+
+
+def test_a_negative_overload_hold_is_refused():
+    plan = build(group_vars={'keepalived_track_overload_hold': -5})
+    assert plan['errors'] == ['lb1, lb2: keepalived_track_overload_hold -5 must be 0 (off) or more seconds; '
+                              'e.g. keepalived_track_overload_hold: 60']
