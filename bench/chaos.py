@@ -129,11 +129,15 @@ def false_takeovers(events, holder, full_priority, since):
     return sorted(out)
 
 
-def false_takeovers_since(holder, t):
-    events = dict((lb, keepalived_events(R.dexec(
+def keepalived_events_since(t):
+    """{lb: keepalived_events(...)} of every load balancer's keepalived journal since t."""
+    return dict((lb, keepalived_events(R.dexec(
         lb, 'journalctl -u keepalived -o short-unix --no-pager --since @%d' % int(t), check=False)))
         for lb in R.LBS)
-    return false_takeovers(events, holder, int(R.EP['priorities'][holder]), t)
+
+
+def false_takeovers_since(holder, t):
+    return false_takeovers(keepalived_events_since(t), holder, int(R.EP['priorities'][holder]), t)
 
 
 def active_and_enabled(lb):
@@ -376,10 +380,7 @@ def priority_drops(events, full):
 
 
 def priority_drops_since(t):
-    events = dict((lb, keepalived_events(R.dexec(
-        lb, 'journalctl -u keepalived -o short-unix --no-pager --since @%d' % int(t), check=False)))
-        for lb in R.LBS)
-    return priority_drops(events, dict((lb, int(R.EP['priorities'][lb])) for lb in R.LBS))
+    return priority_drops(keepalived_events_since(t), dict((lb, int(R.EP['priorities'][lb])) for lb in R.LBS))
 
 
 def _rogue_speaks(holder, notes, secret):
@@ -474,8 +475,9 @@ CASES = {
               'the clients come back and the check fails again, for as long as the starvation lasts. Real-time '
               'priority for keepalived does not change that (the check that fails runs haproxy and curl, not '
               'keepalived), and neither would a larger keepalived_track_rise (an idle starved host passes '
-              'any number of checks in a row). With the hold (60 s by default) a check that timed out keeps '
-              'failing until none has for that long, so the VIP comes back only after the starvation'),
+              'any number of checks in a row). With the hold (keepalived_track_overload_hold) a check that '
+              'timed out keeps failing until none has for that long, so the VIP comes back only after the '
+              'starvation'),
     'haproxy_config_rejected': dict(
         fault='site.yml run with a haproxy configuration that haproxy -c rejects (a missing CA file)',
         inject=haproxy_config_rejected,
