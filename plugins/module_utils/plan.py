@@ -853,8 +853,8 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
         if restart_delay is None:
             restart_delay = int(math.ceil(3 * advert + 1.5))
         os_family = (host_facts or {}).get('os_family') or 'Debian'
-        metrics = _metrics(host, eff, address, [str(v.ip) for v in (vip, vip6) if v is not None],
-                           problems)
+        vip_ips = [str(v.ip) for v in (vip, vip6) if v is not None]
+        metrics = _metrics(host, eff, address, vip_ips, problems)
         plan_hosts[host] = dict(
             cluster=name,
             address=address,
@@ -868,8 +868,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 track_timeout=float(eff.get('keepalived_track_timeout') or 1),
                 # no apiserver UP here: give the VIP up unless every peer was asked and
                 # none can serve either (all apiservers down: the VIP stays put)
-                track_peer_urls=(peer_frontend_urls(peers, effs, raw,
-                                                    [str(v.ip) for v in (vip, vip6) if v is not None])
+                track_peer_urls=(peer_frontend_urls(peers, effs, raw, vip_ips)
                                  if scripts and eff.get('keepalived_track_ask_peers') else []),
                 # a check that timed out (an overloaded host) keeps failing this long
                 # after the checks pass again, so the VIP does not come back to flap
@@ -889,7 +888,7 @@ def _build_cluster(name, lbs, cps, clients, raw, effs, addresses, facts, setting
                 libexec=LIBEXEC,
                 # the VRRP exporter's listen address ('' when off) and what it watches
                 exporter=metrics['vrrp'],
-                vips=[str(v.ip) for v in (vip, vip6) if v is not None],
+                vips=vip_ips,
             ),
             metrics=metrics,
             haproxy=_haproxy(eff, servers, eff['haproxy_frontend_port'], os_family,
