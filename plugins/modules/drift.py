@@ -139,6 +139,15 @@ differences:
   type: list
   elements: str
   sample: ["/etc/haproxy/haproxy.cfg: content differs", "haproxy is not active"]
+differing_paths:
+  description:
+    - The paths of O(directories) and O(files) that differ in any way (missing, content, owner,
+      group, mode, or present where O(files[].state=absent)), in the order given. The roles skip a
+      task whose files are not among them.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/haproxy/haproxy.cfg]
 converged:
   description: True when there is no difference.
   returned: always
@@ -270,10 +279,12 @@ def main():
     params = module.params
     differences = package_differences(module, params['packages'])
     differences += user_differences(params['users'])
-    for spec in params['directories']:
-        differences += directory_differences(spec)
-    for spec in params['files']:
-        differences += file_differences(spec)
+    differing_paths = []
+    for spec, found in ([(spec, directory_differences(spec)) for spec in params['directories']]
+                        + [(spec, file_differences(spec)) for spec in params['files']]):
+        differences += found
+        if found:
+            differing_paths.append(spec['path'])
     differences += service_differences(module, params['services'])
     held_vips = []
     if params['vips']:
@@ -281,8 +292,8 @@ def main():
             held_vips = held(host_addresses(module), params['vips'])
         except ValueError as exc:
             module.fail_json(msg='vips: %s' % exc)
-    module.exit_json(changed=False, differences=differences, converged=not differences,
-                     held_vips=held_vips)
+    module.exit_json(changed=False, differences=differences, differing_paths=differing_paths,
+                     converged=not differences, held_vips=held_vips)
 
 
 if __name__ == '__main__':

@@ -30,6 +30,7 @@ def test_files_and_directories(tmp_path, run_module):
         '%s: content differs' % other, '%s: mode is 0644, not 0600' % other,
         '%s: missing' % (tmp_path / 'nothere'),
         '%s: present, not wanted' % stray]
+    assert result['differing_paths'] == [str(tmp_path / 'missing'), str(other), str(tmp_path / 'nothere'), str(stray)]
     assert other.read_text() == 'b\n' and stray.exists()
 
 
@@ -38,7 +39,7 @@ def test_a_host_as_wanted_has_no_difference(tmp_path, run_module):
     conf.write_text('a\n')
     result = run_module(drift, {'files': [{'path': str(conf), 'sha256': sha('a\n')}],
                                 'users': ['root']})
-    assert result['converged'] and result['differences'] == []
+    assert result['converged'] and result['differences'] == [] and result['differing_paths'] == []
 
 
 def test_missing_user_is_named(run_module):
