@@ -97,6 +97,32 @@ options:
     type: list
     elements: str
     default: []
+  wire_listen:
+    description:
+      - Before a first converge, listen on the VRRP segment (as M(kubeha.control_plane.wire_check)
+        does, without probing any VIP) for O(wire_listen.seconds), while the rest of the check runs,
+        and return what was heard as RV(wire). C(site.yml) refuses a VRID another router speaks
+        from it, when no load balancer of the cluster holds its VIP.
+      - Skipped (RV(wire) empty) when any unit of O(wire_listen.unless_active) is active here, as
+        this load balancer then already runs its VRRP and its cluster is past its first converge.
+    type: dict
+    suboptions:
+      interface:
+        description: The interface to listen on; empty, the one that holds O(wire_listen.address).
+        type: str
+        default: ''
+      address:
+        description: This host's address on the VRRP network.
+        type: str
+      seconds:
+        description: How long to listen.
+        type: float
+        default: 3.0
+      unless_active:
+        description: Units whose being active here skips the listen.
+        type: list
+        elements: str
+        default: []
   services:
     description: systemd units and whether they must be active and enabled.
     type: list
@@ -152,6 +178,13 @@ converged:
   description: True when there is no difference.
   returned: always
   type: bool
+wire:
+  description:
+    - What O(wire_listen) heard, with the keys M(kubeha.control_plane.wire_check) returns
+      (speakers, interface, mac, listened, arp); empty when it did not listen.
+  returned: always
+  type: dict
+  sample: {interface: eth0, listened: 3.0, speakers: [], mac: '02:42:0a:d5:00:0b', arp: {}}
 held_vips:
   description: The O(vips) this host has on an interface now.
   returned: always
@@ -164,9 +197,11 @@ import grp
 import hashlib
 import os
 import pwd
+import threading
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import held, host_addresses
+from ansible_collections.kubeha.control_plane.plugins.module_utils import wire_socket
 
 
 def _digest(path):
@@ -256,6 +291,34 @@ def service_differences(module, services):
     return out
 
 
+def start_listening(module, spec):
+    """(thread, what it heard, socket filter) listening on the segment while the rest of the
+    check runs (joined by its caller), or None when a unit of unless_active runs here or
+    nothing was asked."""
+    if not spec:
+        return None
+    systemctl = module.get_bin_path('systemctl')
+    for name in spec['unless_active']:
+        if systemctl and module.run_command([systemctl, 'is-active', '--quiet', name])[0] == 0:
+            return None
+    interface, mac, sock, keep = wire_socket.open_for(module, spec['interface'], spec['address'])
+    heard = {}
+
+    def run():
+        try:
+            speakers, arp, listened = wire_socket.listen(sock, mac, [], spec['seconds'])
+            heard['report'] = wire_socket.report(mac, interface, listened, speakers, arp)
+        except Exception as exc:  # pylint: disable=broad-except  # reported by the caller
+            heard['error'] = '%s' % exc
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=run)
+    thread.daemon = True  # a failing check does not wait for it
+    thread.start()
+    return thread, heard, keep
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -273,10 +336,15 @@ def main():
             services=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True), active=dict(type='bool', default=True),
                 enabled=dict(type='bool', default=True))),
+            wire_listen=dict(type='dict', options=dict(
+                interface=dict(type='str', default=''), address=dict(type='str'),
+                seconds=dict(type='float', default=3.0),
+                unless_active=dict(type='list', elements='str', default=[]))),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    listener = start_listening(module, params['wire_listen'])
     differences = package_differences(module, params['packages'])
     differences += user_differences(params['users'])
     differing_paths = []
@@ -292,8 +360,15 @@ def main():
             held_vips = held(host_addresses(module), params['vips'])
         except ValueError as exc:
             module.fail_json(msg='vips: %s' % exc)
+    wire = {}
+    if listener is not None:
+        thread, heard, _filter = listener
+        thread.join()
+        if 'error' in heard:
+            module.fail_json(msg='listening on the VRRP segment failed: %s' % heard['error'])
+        wire = heard['report']
     module.exit_json(changed=False, differences=differences, differing_paths=differing_paths,
-                     converged=not differences, held_vips=held_vips)
+                     converged=not differences, held_vips=held_vips, wire=wire)
 
 
 if __name__ == '__main__':

@@ -10,8 +10,8 @@ from ansible_collections.kubeha.control_plane.tests.unit.plugins.module_utils.te
 def test_one_file_per_job_where_its_scrape_config_reads_it():
     plan = build(group_vars={'kubeha_metrics_address': 'node'})
     files = scrape_target_files(plan, '/etc/prometheus/kubeha')
-    assert [f['path'] for f in files] == [c['file_sd_configs'][0]['files'][0]
-                                         for c in M.scrape_configs('/etc/prometheus/kubeha')]
+    read = [c['file_sd_configs'][0]['files'][0] for c in M.scrape_configs('/etc/prometheus/kubeha')]
+    assert [f['path'] for f in files] == read
     targets = M.scrape_targets(plan)
     for entry, config in zip(files, M.scrape_configs('/etc/prometheus/kubeha')):
         assert yaml.safe_load(entry['content']) == targets[config['job_name']]

@@ -2,6 +2,8 @@
 import hashlib
 import os
 
+import pytest
+
 from ansible_collections.kubeha.control_plane.plugins.modules import drift
 
 
@@ -45,3 +47,40 @@ def test_a_host_as_wanted_has_no_difference(tmp_path, run_module):
 def test_missing_user_is_named(run_module):
     result = run_module(drift, {'users': ['no-such-user-kubeha']})
     assert result['differences'] == ['user no-such-user-kubeha does not exist']
+
+
+def fake_systemctl(tmp_path, monkeypatch, active):
+    """A stand-in systemctl on PATH: `is-active` succeeds for the units in ``active``."""
+    binary = tmp_path / 'bin' / 'systemctl'
+    binary.parent.mkdir()
+    binary.write_text('#!/bin/sh\nfor unit; do :; done\ncase " %s " in *" $unit "*) exit 0 ;; esac\nexit 3\n'
+                      % ' '.join(active))
+    os.chmod(str(binary), 0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (binary.parent, os.environ['PATH']))
+
+
+def test_no_listen_where_keepalived_runs_already(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, ['keepalived'])
+    # an interface that does not exist: the module would fail if it tried to listen
+    result = run_module(drift, {'wire_listen': {'interface': 'no-such-if0', 'seconds': 5,
+                                                'unless_active': ['keepalived']}})
+    assert result['rc'] == 0 and result['wire'] == {}
+
+
+def test_listen_before_a_first_converge(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    result = run_module(drift, {'wire_listen': {'interface': 'no-such-if0', 'seconds': 0.1,
+                                                'unless_active': ['keepalived']}})
+    assert result['failed'] and 'interface no-such-if0 does not exist' in result['msg']
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='a packet socket needs root or CAP_NET_RAW')
+def test_what_was_heard_comes_back_with_the_check(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    conf = tmp_path / 'a.conf'
+    conf.write_text('a\n')
+    result = run_module(drift, {'files': [{'path': str(conf), 'sha256': sha('b\n')}],
+                                'wire_listen': {'interface': 'lo', 'seconds': 0.3, 'unless_active': ['keepalived']}})
+    assert result['rc'] == 0 and result['differences'] == ['%s: content differs' % conf]
+    assert result['wire']['interface'] == 'lo' and result['wire']['speakers'] == []
+    assert result['wire']['listened'] >= 0.3
