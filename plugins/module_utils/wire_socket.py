@@ -9,9 +9,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ctypes
+import json
+import os
 import select
 import socket
 import struct
+import tempfile
 import time
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils import wire
@@ -110,3 +113,67 @@ def report(mac, interface, listened, speakers, arp):
     return dict(mac=mac, interface=interface, listened=round(listened, 3),
                 speakers=sorted(speakers.values(), key=lambda s: (s['vrid'], s['source'])),
                 arp=dict((vip, sorted(macs)) for vip, macs in arp.items()))
+
+
+RESULT_PREFIX = 'kubeha-wire.'
+RESULT_NAME = 'report.json'
+
+
+def listen_in_background(sock, mac, interface, seconds):
+    """Listen in a detached process (so the module's round trip returns at once, and the host
+    is read meanwhile by the next tasks); it writes report() or {'error': ...} to the returned
+    file, in a directory only root can read, when it is done. collect() reads it."""
+    directory = tempfile.mkdtemp(prefix=RESULT_PREFIX)
+    path = os.path.join(directory, RESULT_NAME)
+    pid = os.fork()
+    if pid:
+        sock.close()  # the listener has its own copy
+        os.waitpid(pid, 0)  # the first child only forks again, and exits
+        return path
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        # Let go of the module's standard streams: the connection (docker exec, ssh)
+        # waits for them to close before it returns the module's result.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        keep = sock.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1024)
+        try:
+            speakers, arp, listened = listen(sock, mac, [], seconds)
+            out = report(mac, interface, listened, speakers, arp)
+        except Exception as exc:  # pylint: disable=broad-except  # collect() reports it
+            out = dict(error='%s' % exc)
+        with open(path + '.tmp', 'w') as handle:
+            json.dump(out, handle)
+        os.rename(path + '.tmp', path)  # whole, or not there
+    finally:
+        os._exit(0)
+
+
+def collect(path, wait_s):
+    """What the background listener of ``path`` reported (waiting up to wait_s for it), or None if
+    nothing came; its file and directory are removed. Refuses a path it did not make."""
+    directory = os.path.dirname(path)
+    if (os.path.basename(path) != RESULT_NAME or not os.path.basename(directory).startswith(RESULT_PREFIX)
+            or os.path.dirname(directory) != tempfile.gettempdir()):
+        raise ValueError('%s is not a background listener\'s report' % path)
+    deadline = time.time() + wait_s
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.02)
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+    finally:
+        for name in (path, path + '.tmp'):
+            if os.path.exists(name):
+                os.unlink(name)
+        try:
+            os.rmdir(directory)
+        except OSError:  # the listener, not waited for, wrote into it just now: /tmp keeps it
+            pass

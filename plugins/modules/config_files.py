@@ -23,20 +23,40 @@ description:
     world-readable, not even for an instant.
   - O(keep_originals) keeps, once, a copy of a file that some other tool wrote (it lacks
     the marker), before this collection replaces it.
+  - O(users) creates the system users the files belong to or the scripts run as, first, in
+    the same call; O(units) brings up the services that read the files, last.
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubeha.control_plane.units
 attributes:
   check_mode:
     support: full
-    details: Validation commands are not run in check mode.
+    details: Validation commands are not run in check mode; O(units) says what it would do.
   diff_mode:
     support: full
   platform:
     support: full
     platforms: posix
 options:
+  users:
+    description:
+      - System users to create when they do not exist (C(useradd --system), no home
+        directory), before any directory or file is set, so O(files[].owner) may name them.
+        An existing user is left as it is, except for its login shell.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: User name.
+        type: str
+        required: true
+      shell:
+        description: Login shell.
+        type: path
+        default: /usr/sbin/nologin
   directories:
     description: Directories to create (with their parents) and set.
     type: list
@@ -142,10 +162,13 @@ EXAMPLES = r'''
         mode: "0640"
         validate: haproxy -c -f %s
         backup: true
-  notify: Reload haproxy
+    units:  # started, or reloaded for the new file (established connections finish)
+      - {name: haproxy, changed_state: reloaded}
 
-- name: Scripts and a unit in one round trip
+- name: The user that runs the scripts, the scripts and a unit in one round trip
   kubeha.control_plane.config_files:
+    users:
+      - {name: keepalived_script}
     directories:
       - {path: /usr/local/libexec/kubeha, owner: root, group: root, mode: "0755"}
     files:
@@ -155,6 +178,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+changed_users:
+  description: The users that were (or, in check mode, would be) created, or given their shell.
+  returned: always
+  type: list
+  elements: str
+  sample: [keepalived_script]
 changed_paths:
   description: The directories and files that were (or, in check mode, would be) changed.
   returned: always
@@ -166,6 +195,11 @@ backups:
   returned: always
   type: dict
   sample: {/etc/haproxy/haproxy.cfg: /etc/haproxy/haproxy.cfg.1234.2026-11-24@10:00:00~}
+units:
+  description: What O(units) did (or would do), as M(kubeha.control_plane.units) returns it.
+  returned: always
+  type: dict
+  sample: {changed_units: [haproxy], started: [], restarted: [], reloaded: [haproxy], enabled: []}
 originals_kept:
   description: The foreign files copied by O(keep_originals), by file.
   returned: always
@@ -182,6 +216,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible_collections.kubeha.control_plane.plugins.module_utils import backups
+from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, Units
 
 
 def _mode(text):
@@ -236,6 +271,28 @@ class Installer(object):
         self.module = module
         self.check = module.check_mode
         self.changed_paths, self.backups, self.kept, self.diffs, self.warnings = [], {}, {}, [], []
+        self.changed_users = []
+
+    def user(self, spec):
+        name, shell = spec['name'], spec['shell']
+        try:
+            current = pwd.getpwnam(name).pw_shell
+        except KeyError:
+            command = ['useradd', '--system', '--no-create-home', '--shell', shell, name]
+        else:
+            if current == shell:
+                return
+            command = ['usermod', '--shell', shell, name]
+        self.changed_users.append(name)
+        self.diffs.append(dict(before_header='user %s' % name, after_header='user %s' % name,
+                               before='(absent)\n' if command[0] == 'useradd' else 'shell %s\n' % current,
+                               after='shell %s\n' % shell))
+        if self.check:
+            return
+        rc, out, err = self.module.run_command([self.module.get_bin_path(command[0], required=True)] + command[1:])
+        if rc != 0:
+            self.module.fail_json(msg='%s %s failed (rc %d); no file was written' % (command[0], name, rc),
+                                  stdout=out, stderr=err, changed_users=self.changed_users[:-1])
 
     def _changed(self, path):
         if path not in self.changed_paths:
@@ -346,6 +403,9 @@ class Installer(object):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            users=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                shell=dict(type='path', default='/usr/sbin/nologin'))),
             directories=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), owner=dict(type='str'),
                 group=dict(type='str'), mode=dict(type='str'))),
@@ -360,10 +420,14 @@ def main():
                 path=dict(type='path', required=True), copy_to=dict(type='path', required=True),
                 marker=dict(type='str', default='kubeha.control_plane'),
                 mode=dict(type='str', default='0600'))),
+            units=dict(type='list', elements='dict', default=[], options=UNIT_OPTIONS),
+            daemon_reload=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     installer = Installer(module)
+    for spec in module.params['users']:
+        installer.user(spec)
     try:
         for spec in module.params['keep_originals']:
             installer.keep_original(spec)
@@ -380,7 +444,12 @@ def main():
         module.fail_json(msg=to_text(exc), changed_paths=installer.changed_paths)
     for warning in installer.warnings:
         module.warn(warning)
-    result = dict(changed=bool(installer.changed_paths), changed_paths=installer.changed_paths,
+    units = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
+    if module.params['units'] or module.params['daemon_reload']:
+        units = Units(module, context=dict(changed_paths=installer.changed_paths)).bring_up_all(
+            module.params['units'], module.params['daemon_reload'], files_changed=bool(installer.changed_paths))
+    result = dict(changed=bool(installer.changed_paths or installer.changed_users or units['changed_units']),
+                  changed_users=installer.changed_users, changed_paths=installer.changed_paths, units=units,
                   backups=installer.backups, originals_kept=installer.kept)
     if module._diff:
         result['diff'] = installer.diffs

@@ -105,6 +105,11 @@ options:
         from it, when no load balancer of the cluster holds its VIP.
       - Skipped (RV(wire) empty) when any unit of O(wire_listen.unless_active) is active here, as
         this load balancer then already runs its VRRP and its cluster is past its first converge.
+      - With O(wire_listen.result_file), the report of a listen that
+        M(kubeha.control_plane.wire_check) started in the background before (site.yml starts it
+        before it gathers facts) is read instead, waiting for it to end; if it listened on
+        another interface than O(wire_listen.interface), or never reported, this module listens
+        itself.
     type: dict
     suboptions:
       interface:
@@ -119,10 +124,14 @@ options:
         type: float
         default: 3.0
       unless_active:
-        description: Units whose being active here skips the listen.
+        description: Units whose being active here skips the listen (and discards the background one's report).
         type: list
         elements: str
         default: []
+      result_file:
+        description: RV(kubeha.control_plane.wire_check#module:result_file) of a background listen ('' or unset, none).
+        type: str
+        default: ''
   services:
     description: systemd units and whether they must be active and enabled.
     type: list
@@ -165,6 +174,12 @@ differences:
   type: list
   elements: str
   sample: ["/etc/haproxy/haproxy.cfg: content differs", "haproxy is not active"]
+missing_packages:
+  description: The packages of O(packages) that are not installed, in the order given (site.yml installs them in one transaction).
+  returned: always
+  type: list
+  elements: str
+  sample: [haproxy, keepalived]
 differing_paths:
   description:
     - The paths of O(directories) and O(files) that differ in any way (missing, content, owner,
@@ -260,7 +275,7 @@ def user_differences(names):
     return out
 
 
-def package_differences(module, names):
+def missing_packages(module, names):
     if not names:
         return []
     dpkg = module.get_bin_path('dpkg-query')
@@ -274,7 +289,7 @@ def package_differences(module, names):
         for name in names:
             if module.run_command([rpm, '-q', name])[0] == 0:
                 installed.add(name)
-    return ['package %s is not installed' % name for name in names if name not in installed]
+    return [name for name in names if name not in installed]
 
 
 def service_differences(module, services):
@@ -291,16 +306,37 @@ def service_differences(module, services):
     return out
 
 
+BACKGROUND_GRACE_S = 5.0  # how much longer than its listen the background listener may take to report
+
+
+def collect_background(module, spec):
+    """The report of the background listen of spec['result_file'] (wire_check), or None when
+    this module must listen itself (it heard another interface than the one wanted, or did not
+    report); a listen that failed fails the module."""
+    try:
+        heard = wire_socket.collect(spec['result_file'], spec['seconds'] + BACKGROUND_GRACE_S)
+    except ValueError as exc:
+        module.fail_json(msg='wire_listen.result_file: %s' % exc)
+    if heard is None:
+        module.warn('the background listen did not report; listening again for %s s' % spec['seconds'])
+        return None
+    if 'error' in heard:
+        module.fail_json(msg='listening on the VRRP segment failed: %s' % heard['error'])
+    if spec['interface'] and heard['interface'] != spec['interface']:
+        return None  # it found the interface by the address; the plan with facts says another
+    return heard
+
+
+def vrrp_runs_here(module, spec):
+    """Is a unit of spec['unless_active'] (keepalived) active here?"""
+    systemctl = module.get_bin_path('systemctl')
+    return any(systemctl and module.run_command([systemctl, 'is-active', '--quiet', name])[0] == 0
+               for name in spec['unless_active'])
+
+
 def start_listening(module, spec):
     """(thread, what it heard, socket filter) listening on the segment while the rest of the
-    check runs (joined by its caller), or None when a unit of unless_active runs here or
-    nothing was asked."""
-    if not spec:
-        return None
-    systemctl = module.get_bin_path('systemctl')
-    for name in spec['unless_active']:
-        if systemctl and module.run_command([systemctl, 'is-active', '--quiet', name])[0] == 0:
-            return None
+    check runs (joined by its caller)."""
     interface, mac, sock, keep = wire_socket.open_for(module, spec['interface'], spec['address'])
     heard = {}
 
@@ -339,13 +375,25 @@ def main():
             wire_listen=dict(type='dict', options=dict(
                 interface=dict(type='str', default=''), address=dict(type='str'),
                 seconds=dict(type='float', default=3.0),
-                unless_active=dict(type='list', elements='str', default=[]))),
+                unless_active=dict(type='list', elements='str', default=[]),
+                result_file=dict(type='str', default=''))),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    listener = start_listening(module, params['wire_listen'])
-    differences = package_differences(module, params['packages'])
+    listening = params['wire_listen'] or {}
+    listener = None
+    if listening and vrrp_runs_here(module, listening):
+        if listening['result_file']:  # not needed: its cluster is past its first converge
+            try:
+                wire_socket.collect(listening['result_file'], 0)
+            except ValueError as exc:
+                module.fail_json(msg='wire_listen.result_file: %s' % exc)
+        listening = {}
+    elif listening and not listening['result_file']:
+        listener = start_listening(module, listening)
+    missing = missing_packages(module, params['packages'])
+    differences = ['package %s is not installed' % name for name in missing]
     differences += user_differences(params['users'])
     differing_paths = []
     for spec, found in ([(spec, directory_differences(spec)) for spec in params['directories']]
@@ -361,13 +409,18 @@ def main():
         except ValueError as exc:
             module.fail_json(msg='vips: %s' % exc)
     wire = {}
+    if listening and listening['result_file']:
+        wire = collect_background(module, listening)  # it has listened meanwhile
+        if wire is None:
+            listener = start_listening(module, listening)
+        wire = wire or {}
     if listener is not None:
         thread, heard, _filter = listener
         thread.join()
         if 'error' in heard:
             module.fail_json(msg='listening on the VRRP segment failed: %s' % heard['error'])
         wire = heard['report']
-    module.exit_json(changed=False, differences=differences, differing_paths=differing_paths,
+    module.exit_json(changed=False, differences=differences, differing_paths=differing_paths, missing_packages=missing,
                      converged=not differences, held_vips=held_vips, wire=wire)
 
 

@@ -14,12 +14,18 @@ short_description: Start, restart and enable several systemd units in one call, 
 version_added: 1.0.0
 description:
   - Brings each unit of O(units), in the order given, to O(units[].state) and enables it, in one
-    module call where a role would otherwise spend one round trip per unit (the keepalived role
-    starts its firewall unit, keepalived, the periodic check's timer and the VRRP exporter).
+    module call where a role would otherwise spend one round trip per unit and one for each
+    reload handler (the monitoring role starts Prometheus and Alertmanager with it).
+    M(kubeha.control_plane.config_files) and M(kubeha.control_plane.vrrp_config) do the same for
+    the services that read the files they have just written (their O(units) option), in the
+    same call.
   - Reloads systemd's units first when O(daemon_reload) is true (a unit file or drop-in was
     written just before), so every unit starts with its files as they are now.
   - Says which units were not running before and were started now (RV(started)), so a handler
     need not reload a service that has just read its new configuration at start.
+  - Enables each unit before it brings it up, with C(systemctl enable --no-reload), which writes
+    the links only; a plain C(enable) reloads systemd each time, and the unit is started
+    explicitly anyway.
   - Stops at the first unit that fails to start, with its C(systemctl status); the units after it
     are left as they were.
 author:
@@ -49,9 +55,11 @@ options:
       state:
         description:
           - V(started) starts it if it is not running; V(restarted) restarts it (starts it if it is
-            not running), for a unit whose program or file changed.
+            not running), for a unit whose program or file changed; V(reloaded) reloads it
+            (C(systemctl reload), so the service reads its new configuration and established
+            connections stay) if it is running, and starts it if it is not.
         type: str
-        choices: [started, restarted]
+        choices: [started, restarted, reloaded]
         default: started
       enabled:
         description: Enable it (start at boot). A static or generated unit counts as enabled.
@@ -72,6 +80,11 @@ EXAMPLES = r'''
       - {name: keepalived}
       - {name: kubeha-vrrp-exporter.service, state: restarted}
   register: units
+
+- name: Reload haproxy for the file just written (or start it)
+  kubeha.control_plane.units:
+    units:
+      - {name: haproxy, state: "{{ 'reloaded' if written is changed else 'started' }}"}
 '''
 
 RETURN = r'''
@@ -93,6 +106,12 @@ restarted:
   type: list
   elements: str
   sample: [kubeha-vrrp-exporter.service]
+reloaded:
+  description: The active units that were (or would be) reloaded.
+  returned: always
+  type: list
+  elements: str
+  sample: [haproxy]
 enabled:
   description: The units that were (or would be) enabled.
   returned: always
@@ -102,54 +121,7 @@ enabled:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-
-# `systemctl is-enabled` answers that need no `enable` (nothing to link, or linked elsewhere)
-ENABLED_ENOUGH = ('enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias', 'linked',
-                  'linked-runtime', 'transient')
-
-
-class Units(object):
-    def __init__(self, module):
-        self.module = module
-        self.systemctl = module.get_bin_path('systemctl', required=True)
-        self.result = dict(changed_units=[], started=[], restarted=[], enabled=[])
-
-    def run(self, *args):
-        return self.module.run_command([self.systemctl] + list(args))
-
-    def fail(self, name, action, rc, out, err):
-        status = self.run('status', '--no-pager', '--lines', '20', name)
-        self.module.fail_json(msg='systemctl %s %s failed (rc %d); the units after it were left as they were'
-                                  % (action, name, rc),
-                              stdout=out, stderr=err, status=status[1], **self.result)
-
-    def _changed(self, name, kind):
-        self.result[kind].append(name)
-        if name not in self.result['changed_units']:
-            self.result['changed_units'].append(name)
-
-    def bring_up(self, spec):
-        name = spec['name']
-        active = self.run('is-active', '--quiet', name)[0] == 0
-        if spec['state'] == 'restarted' or not active:
-            kind = 'restarted' if active else 'started'
-            if not self.module.check_mode:
-                rc, out, err = self.run('restart' if active else 'start', name)
-                if rc != 0:
-                    self.fail(name, 'restart' if active else 'start', rc, out, err)
-            self._changed(name, kind)
-        if spec['enabled']:
-            rc, out, err = self.run('is-enabled', name)
-            state = out.strip().splitlines()[0] if out.strip() else ''
-            if state == 'masked' or state == 'masked-runtime':
-                self.module.fail_json(msg='%s is masked: unmask it (systemctl unmask %s) to let it start at boot'
-                                          % (name, name), **self.result)
-            if state not in ENABLED_ENOUGH:
-                if not self.module.check_mode:
-                    rc, out, err = self.run('enable', name)
-                    if rc != 0:
-                        self.fail(name, 'enable', rc, out, err)
-                self._changed(name, 'enabled')
+from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import Units
 
 
 def main():
@@ -157,21 +129,15 @@ def main():
         argument_spec=dict(
             units=dict(type='list', elements='dict', required=True, options=dict(
                 name=dict(type='str', required=True),
-                state=dict(type='str', choices=['started', 'restarted'], default='started'),
+                state=dict(type='str', choices=['started', 'restarted', 'reloaded'], default='started'),
                 enabled=dict(type='bool', default=True))),
             daemon_reload=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     units = Units(module)
-    if module.params['daemon_reload'] and not module.check_mode:
-        rc, out, err = units.run('daemon-reload')
-        if rc != 0:
-            module.fail_json(msg='systemctl daemon-reload failed (rc %d); no unit was touched' % rc,
-                             stdout=out, stderr=err, **units.result)
-    for spec in module.params['units']:
-        units.bring_up(spec)
-    module.exit_json(changed=bool(units.result['changed_units']), **units.result)
+    result = units.bring_up_all(module.params['units'], daemon_reload=module.params['daemon_reload'])
+    module.exit_json(changed=bool(result['changed_units']), **result)
 
 
 if __name__ == '__main__':

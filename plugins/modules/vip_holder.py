@@ -18,6 +18,10 @@ description:
   - Reports the host's VRRP state per instance from the state files the
     kubeha.control_plane.keepalived notify script writes, and whether the
     keepalived and haproxy services are active.
+  - With O(settle_s), waits while the election may still be running here, that is while this host
+    holds none of the VIPs and its VRRP instance entered BACKUP less than O(settle_s) ago (keepalived
+    has just started, after a first converge). It answers as soon as the VIP arrives, instead of
+    being polled.
   - Never changes anything.
 author:
   - kubeha maintainers (@kubeha)
@@ -46,6 +50,13 @@ options:
     type: list
     elements: str
     default: [keepalived, haproxy]
+  settle_s:
+    description:
+      - At most how long to wait for an election that may still run here (see above); V(0) answers at once.
+      - A backup that has been one for a master-down interval (three adverts and its skew) while it
+        holds no VIP stays one while a master speaks; C(post_check.yml) passes the plan's bound for it.
+    type: float
+    default: 0
 '''
 
 EXAMPLES = r'''
@@ -96,6 +107,7 @@ services:
 '''
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import (
@@ -117,6 +129,12 @@ def _vrrp_states(state_dir):
     return states
 
 
+def _electing(states, settle_s, now):
+    """Whether an instance may still become MASTER here: BACKUP for less than settle_s."""
+    return any(entry['state'] == 'BACKUP' and entry['since'] is not None and now - entry['since'] < settle_s
+               for entry in states.values())
+
+
 def _services(module, names):
     systemctl = module.get_bin_path('systemctl')
     result = {}
@@ -135,24 +153,32 @@ def main():
             vips=dict(type='list', elements='str', required=True),
             state_dir=dict(type='path', default='/run/keepalived-kubeha'),
             services=dict(type='list', elements='str', default=['keepalived', 'haproxy']),
+            settle_s=dict(type='float', default=0),
         ),
         supports_check_mode=True,
     )
-    addresses = host_addresses(module)
-    vips = []
-    for vip in module.params['vips']:
-        try:
-            entry = find_vip(addresses, vip)
-        except ValueError:
-            module.fail_json(msg='vips: %r is not an IP address' % vip)
-        vips.append(dict(vip=vip, held=entry is not None,
-                         interface=entry['ifname'] if entry else None,
-                         label=entry['label'] if entry else None))
+    deadline = time.time() + module.params['settle_s']
+    while True:
+        addresses = host_addresses(module)
+        vips = []
+        for vip in module.params['vips']:
+            try:
+                entry = find_vip(addresses, vip)
+            except ValueError:
+                module.fail_json(msg='vips: %r is not an IP address' % vip)
+            vips.append(dict(vip=vip, held=entry is not None,
+                             interface=entry['ifname'] if entry else None,
+                             label=entry['label'] if entry else None))
+        states = _vrrp_states(module.params['state_dir'])
+        now = time.time()
+        if any(v['held'] for v in vips) or now >= deadline or not _electing(states, module.params['settle_s'], now):
+            break
+        time.sleep(0.05)
     module.exit_json(
         changed=False,
         vips=vips,
         held_vips=[v['vip'] for v in vips if v['held']],
-        vrrp=_vrrp_states(module.params['state_dir']),
+        vrrp=states,
         services=_services(module, module.params['services']),
     )
 

@@ -22,11 +22,14 @@ description:
   - Renders deterministic text, so re-runs are idempotent.
   - Writes atomically, after C(keepalived -t -f) has accepted the new file when the
     binary is present; a rejected file never replaces the current one.
+  - O(units) then brings keepalived (and the units around it) up in the same call, keepalived
+    reloaded for a new file with O(units[].changed_state=reloaded).
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
+  - kubeha.control_plane.units
 attributes:
   check_mode:
     support: full
@@ -300,6 +303,8 @@ EXAMPLES = r'''
         peer_priorities: [100]
         track_scripts:
           - name: chk_haproxy
+    units:  # started, or reloaded for a new file
+      - {name: keepalived, changed_state: reloaded}
 
 - name: Only check what would change
   kubeha.control_plane.vrrp_config:
@@ -309,6 +314,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+units:
+  description: What O(units) did (or would do), as M(kubeha.control_plane.units) returns it.
+  returned: always
+  type: dict
+  sample: {changed_units: [keepalived], started: [keepalived], restarted: [], reloaded: [], enabled: [keepalived]}
 config:
   description: The rendered configuration, with C(auth_pass) masked.
   returned: always
@@ -333,6 +343,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible_collections.kubeha.control_plane.plugins.module_utils import backups
+from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, Units
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     argument_spec, mask_secrets, render, script_paths, validate, without_scripts,
 )
@@ -428,7 +439,9 @@ def _write(module, text):
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(),
+        argument_spec=dict(argument_spec(),
+                           units=dict(type='list', elements='dict', default=[], options=UNIT_OPTIONS),
+                           daemon_reload=dict(type='bool', default=False)),
         add_file_common_args=True,
         supports_check_mode=True,
     )
@@ -456,6 +469,11 @@ def main():
     file_args = module.load_file_common_arguments(params)
     if not module.check_mode or os.path.exists(params['dest']):
         result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+    result['units'] = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
+    if params['units'] or params['daemon_reload']:
+        result['units'] = Units(module, context=dict(dest=params['dest'], config_changed=changed)).bring_up_all(
+            params['units'], params['daemon_reload'], files_changed=changed)
+        result['changed'] = result['changed'] or bool(result['units']['changed_units'])
     module.exit_json(**result)
 
 

@@ -26,6 +26,10 @@ description:
   - verify.yml uses it to name a VRRP speaker for the cluster's VRID that is not one of its load
     balancers, and a MAC answering for the VIP that is not the holder's; site.yml uses it before
     the first converge to refuse a VRID another router already speaks.
+  - With O(background=true) it returns at once and listens in a detached process, so the tasks
+    after it run meanwhile; M(kubeha.control_plane.drift) collects the report
+    (its O(kubeha.control_plane.drift#module:wire_listen.result_file) option). site.yml starts it
+    before it gathers facts, so a first converge does not wait for the listen.
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
@@ -54,7 +58,20 @@ options:
     type: float
     default: 3.0
   vips:
-    description: Addresses (with or without a prefix length) whose owners are collected (ARP for IPv4, neighbour discovery for IPv6).
+    description:
+      - Addresses (with or without a prefix length) whose owners are collected (ARP for IPv4, neighbour discovery for IPv6).
+      - Not with O(background=true).
+    type: list
+    elements: str
+    default: []
+  background:
+    description:
+      - Listen in a detached process and return at once with RV(result_file), where the report
+        (the keys below) is written after O(seconds).
+    type: bool
+    default: false
+  unless_active:
+    description: Listen only when none of these systemd units is active (keepalived already runs here).
     type: list
     elements: str
     default: []
@@ -71,6 +88,13 @@ EXAMPLES = r'''
 - name: Refuse a VRID another router speaks
   ansible.builtin.assert:
     that: wire.speakers | selectattr('vrid', 'equalto', 51) | list | length == 0
+
+- name: Listen while the next tasks run, unless keepalived already does
+  kubeha.control_plane.wire_check:
+    address: 192.168.1.10
+    background: true
+    unless_active: [keepalived]
+  register: listening
 '''
 
 RETURN = r'''
@@ -95,8 +119,17 @@ interface:
   type: str
 listened:
   description: Seconds actually listened.
-  returned: always
+  returned: without O(background)
   type: float
+listening:
+  description: Whether it listens (false when a unit of O(unless_active) is active).
+  returned: always
+  type: bool
+result_file:
+  description: With O(background=true), the file the report is written to ('' when it does not listen).
+  returned: always
+  type: str
+  sample: /tmp/kubeha-wire.x1y2z3/report.json
 '''
 
 import ipaddress
@@ -112,10 +145,19 @@ def main():
             address=dict(type='str'),
             seconds=dict(type='float', default=3.0),
             vips=dict(type='list', elements='str', default=[]),
+            background=dict(type='bool', default=False),
+            unless_active=dict(type='list', elements='str', default=[]),
         ),
         required_one_of=[('interface', 'address')],
         supports_check_mode=True,
     )
+    if module.params['background'] and module.params['vips']:
+        module.fail_json(msg='vips cannot be probed with background=true (the report holds no ARP answers)')
+    systemctl = module.get_bin_path('systemctl')
+    for name in module.params['unless_active']:
+        if systemctl and module.run_command([systemctl, 'is-active', '--quiet', name])[0] == 0:
+            module.exit_json(changed=False, listening=False, result_file='', speakers=[], arp={},
+                             mac='', interface=module.params['interface'])
     vips = []
     for vip in module.params['vips']:
         try:
@@ -124,12 +166,17 @@ def main():
             module.fail_json(msg='vips: %r is not an IP address' % vip)
         vips.append(str(address))
     interface, mac, sock, keep = wire_socket.open_for(module, module.params['interface'], module.params['address'])
+    if module.params['background']:
+        path = wire_socket.listen_in_background(sock, mac, interface, module.params['seconds'])
+        module.exit_json(changed=False, listening=True, result_file=path, speakers=[], arp={},
+                         mac=mac, interface=interface)
     try:
         speakers, arp, listened = wire_socket.listen(sock, mac, vips, module.params['seconds'])
     finally:
         sock.close()
         del keep
-    module.exit_json(changed=False, **wire_socket.report(mac, interface, listened, speakers, arp))
+    module.exit_json(changed=False, listening=True, result_file='',
+                     **wire_socket.report(mac, interface, listened, speakers, arp))
 
 
 if __name__ == '__main__':

@@ -111,3 +111,105 @@ def test_backups_are_private_and_capped(tmp_path, run_module):
     assert len(left) == 2 and os.path.basename(made[-1]) in left, (left, made)
     assert all(stat.S_IMODE(os.stat(str(tmp_path / p)).st_mode) == 0o600 for p in left)
     assert stat.S_IMODE(os.stat(str(conf)).st_mode) == 0o640
+
+
+class Passwd(object):
+    """A stand-in user database, and useradd/usermod on PATH that log their arguments."""
+
+    def __init__(self, tmp_path, monkeypatch, users):
+        self.users, self.log = dict(users), tmp_path / 'calls'
+        self.log.write_text('')
+        bindir = tmp_path / 'userbin'
+        bindir.mkdir()
+        for name in ('useradd', 'usermod'):
+            (bindir / name).write_text('#!/bin/sh\necho "%s $*" >> %s\n[ "$FAIL" != %s ]\n' % (name, self.log, name))
+            os.chmod(str(bindir / name), 0o755)
+        monkeypatch.setenv('PATH', '%s:%s' % (bindir, os.environ['PATH']))
+        monkeypatch.setattr(config_files.pwd, 'getpwnam', self.getpwnam)
+
+    def getpwnam(self, name):
+        if name not in self.users and not any(call.startswith('useradd') and call.endswith(' ' + name)
+                                              for call in self.calls()):
+            raise KeyError(name)
+        return type('pw', (), {'pw_shell': self.users.get(name), 'pw_uid': os.getuid()})()
+
+    def calls(self):
+        return self.log.read_text().splitlines()
+
+
+@pytest.mark.parametrize('users, calls', [
+    ({}, ['useradd --system --no-create-home --shell /usr/sbin/nologin keepalived_script']),
+    ({'keepalived_script': '/bin/bash'}, ['usermod --shell /usr/sbin/nologin keepalived_script']),
+    ({'keepalived_script': '/usr/sbin/nologin'}, []),
+])
+def test_users_are_created_or_given_their_shell_before_the_files(tmp_path, monkeypatch, run_module, users, calls):
+    passwd = Passwd(tmp_path, monkeypatch, users)
+    script = tmp_path / 'check'
+    result = run_module(config_files, {'users': [{'name': 'keepalived_script'}],
+                                       'files': [{'path': str(script), 'content': 'x\n', 'owner': 'keepalived_script'}]})
+    assert result['rc'] == 0 and passwd.calls() == calls
+    assert result['changed_users'] == (['keepalived_script'] if calls else [])
+    assert result['changed'] and script.read_text() == 'x\n'
+
+
+def test_check_mode_says_it_would_create_the_user_and_creates_nothing(tmp_path, monkeypatch, run_module):
+    passwd = Passwd(tmp_path, monkeypatch, {})
+    result = run_module(config_files, {'_ansible_check_mode': True, '_ansible_diff': True,
+                                       'users': [{'name': 'keepalived_script'}]})
+    assert result['changed'] and result['changed_users'] == ['keepalived_script'] and passwd.calls() == []
+    assert result['diff'][0]['before'] == '(absent)\n'
+
+
+def test_a_failed_useradd_writes_no_file(tmp_path, monkeypatch, run_module):
+    Passwd(tmp_path, monkeypatch, {})
+    monkeypatch.setenv('FAIL', 'useradd')
+    script = tmp_path / 'check'
+    result = run_module(config_files, {'users': [{'name': 'keepalived_script'}],
+                                       'files': [{'path': str(script), 'content': 'x\n'}]})
+    assert result['failed'] and 'useradd keepalived_script failed' in result['msg'] and not script.exists()
+
+
+HAPROXY = [{'name': 'haproxy', 'changed_state': 'reloaded'}]
+
+
+@pytest.mark.parametrize('before, calls, kind', [
+    ('old\n', ['reload haproxy'], 'reloaded'),  # a new file: the running haproxy reads it
+    ('new\n', [], None),                        # the same file: haproxy is left alone
+])
+def test_the_units_come_up_after_the_files_reloaded_for_a_new_one(tmp_path, systemd, run_module, before, calls, kind):
+    conf = tmp_path / 'haproxy.cfg'
+    conf.write_text(before)
+    (systemd / 'haproxy.active').touch()
+    (systemd / 'haproxy.enabled').touch()
+    result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'new\n'}], 'units': HAPROXY})
+    assert result['rc'] == 0 and systemd.calls() == calls and conf.read_text() == 'new\n'
+    assert result['units']['changed_units'] == (['haproxy'] if kind else [])
+    assert result['changed'] == (kind is not None)
+
+
+def test_a_stopped_service_is_started_not_reloaded(tmp_path, systemd, run_module):
+    conf = tmp_path / 'haproxy.cfg'
+    result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'new\n'}], 'units': HAPROXY,
+                                       'daemon_reload': True})
+    assert systemd.calls() == ['daemon-reload', 'enable --no-reload haproxy', 'start haproxy']
+    assert result['units']['started'] == ['haproxy'] and result['units']['reloaded'] == []
+
+
+def test_a_rejected_file_touches_no_unit(tmp_path, systemd, run_module):
+    conf = tmp_path / 'haproxy.cfg'
+    conf.write_text('old\n')
+    (systemd / 'haproxy.active').touch()
+    result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'bad\n', 'validate': 'false %s'}],
+                                       'units': HAPROXY})
+    assert result['failed'] and 'rejected the new' in result['msg']
+    assert systemd.calls() == [] and conf.read_text() == 'old\n'
+
+
+def test_a_failed_reload_says_which_files_were_written(tmp_path, systemd, run_module):
+    conf = tmp_path / 'haproxy.cfg'
+    (systemd / 'haproxy.active').touch()
+    (systemd / 'haproxy.enabled').touch()
+    (systemd / 'haproxy.rejects').touch()
+    result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'new\n'}], 'units': HAPROXY})
+    assert result['failed'] and 'systemctl reload haproxy failed' in result['msg']
+    assert result['changed_paths'] == [str(conf)]

@@ -1,10 +1,13 @@
 """drift: every difference from the wanted state, named; nothing changed."""
 import hashlib
+import json
 import os
+import tempfile
+import time
 
 import pytest
 
-from ansible_collections.kubeha.control_plane.plugins.modules import drift
+from ansible_collections.kubeha.control_plane.plugins.modules import drift, wire_check
 
 
 def sha(text):
@@ -84,3 +87,83 @@ def test_what_was_heard_comes_back_with_the_check(tmp_path, monkeypatch, run_mod
     assert result['rc'] == 0 and result['differences'] == ['%s: content differs' % conf]
     assert result['wire']['interface'] == 'lo' and result['wire']['speakers'] == []
     assert result['wire']['listened'] >= 0.3
+
+
+def background(run_module, seconds):
+    """wire_check's background listen on lo: (its result, how long the call took)."""
+    started = time.time()
+    result = run_module(wire_check, {'interface': 'lo', 'seconds': seconds, 'background': True})
+    return result, time.time() - started
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='a packet socket needs root or CAP_NET_RAW')
+def test_a_background_listen_returns_at_once_and_drift_collects_it(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    listening, took = background(run_module, 1.5)
+    assert listening['rc'] == 0 and listening['listening'] and listening['interface'] == 'lo'
+    assert took < 1.0  # it did not wait for its 1.5 s listen
+    path = listening['result_file']
+    result = run_module(drift, {'wire_listen': {'interface': 'lo', 'seconds': 1.5, 'unless_active': ['keepalived'],
+                                                'result_file': path}})
+    assert result['rc'] == 0 and result['wire']['interface'] == 'lo' and result['wire']['speakers'] == []
+    assert result['wire']['listened'] >= 1.5  # the background listener's own report
+    assert not os.path.exists(os.path.dirname(path))  # read once, then removed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='a packet socket needs root or CAP_NET_RAW')
+def test_a_background_listen_is_discarded_where_keepalived_runs(tmp_path, monkeypatch, run_module):
+    listening, _took = background(run_module, 0.2)
+    fake_systemctl(tmp_path, monkeypatch, ['keepalived'])
+    result = run_module(drift, {'wire_listen': {'interface': 'lo', 'seconds': 0.2, 'unless_active': ['keepalived'],
+                                                'result_file': listening['result_file']}})
+    assert result['rc'] == 0 and result['wire'] == {}
+    assert not os.path.exists(listening['result_file'])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='a packet socket needs root or CAP_NET_RAW')
+def test_a_background_listen_on_another_interface_is_not_taken(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    listening, _took = background(run_module, 0.2)
+    # the plan with facts wants another interface: drift listens there itself (here it fails to)
+    result = run_module(drift, {'wire_listen': {'interface': 'no-such-if0', 'seconds': 0.2,
+                                                'result_file': listening['result_file']}})
+    assert result['failed'] and 'interface no-such-if0 does not exist' in result['msg']
+
+
+def test_a_background_listen_that_never_reports_is_replaced(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    monkeypatch.setattr(drift, 'BACKGROUND_GRACE_S', 0.1)
+    path = os.path.join(tempfile.mkdtemp(prefix='kubeha-wire.'), 'report.json')  # nobody writes it
+    result = run_module(drift, {'wire_listen': {'interface': 'no-such-if0', 'seconds': 0.1, 'result_file': path}})
+    assert result['failed'] and 'interface no-such-if0 does not exist' in result['msg']  # it listened itself
+    assert not os.path.exists(os.path.dirname(path))
+
+
+def test_a_failed_background_listen_fails_the_check(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    path = os.path.join(tempfile.mkdtemp(prefix='kubeha-wire.'), 'report.json')
+    with open(path, 'w') as handle:
+        json.dump({'error': 'Network is down'}, handle)
+    result = run_module(drift, {'wire_listen': {'interface': 'lo', 'seconds': 0.1, 'result_file': path}})
+    assert result['failed'] and result['msg'] == 'listening on the VRRP segment failed: Network is down'
+
+
+@pytest.mark.parametrize('path', ['/etc/passwd', '/tmp/report.json', '/var/tmp/kubeha-wire.x/report.json'])
+def test_only_a_background_listeners_report_is_read_and_removed(tmp_path, monkeypatch, run_module, path):
+    fake_systemctl(tmp_path, monkeypatch, [])
+    result = run_module(drift, {'wire_listen': {'interface': 'lo', 'seconds': 0.1, 'result_file': path}})
+    assert result['failed'] and 'is not a background listener' in result['msg']
+    assert os.path.exists('/etc/passwd')
+
+
+def test_missing_packages_are_named_and_listed(tmp_path, monkeypatch, run_module):
+    binary = tmp_path / 'pkgbin' / 'dpkg-query'
+    binary.parent.mkdir()
+    # dpkg-query -W -f '${Package} ${db:Status-Status}\n' NAMES: one installed, one removed, one unknown
+    binary.write_text('#!/bin/sh\necho "haproxy installed"\necho "keepalived config-files"\n'
+                      'echo "dpkg-query: no packages found matching curl" >&2\nexit 1\n')
+    os.chmod(str(binary), 0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (binary.parent, os.environ['PATH']))
+    result = run_module(drift, {'packages': ['haproxy', 'keepalived', 'curl']})
+    assert result['missing_packages'] == ['keepalived', 'curl']
+    assert result['differences'] == ['package keepalived is not installed', 'package curl is not installed']

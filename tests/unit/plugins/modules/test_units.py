@@ -1,51 +1,9 @@
 """units: several systemd units started, restarted and enabled in one call, in order, against a
-stand-in systemctl that keeps each unit's state in a directory and logs every call."""
-import os
-import stat
-
+stand-in systemctl (the systemd fixture) that keeps each unit's state in a directory and logs
+every call."""
 import pytest
 
 from ansible_collections.kubeha.control_plane.plugins.modules import units
-
-SYSTEMCTL = r'''#!/bin/sh
-# a stand-in systemctl: $STATE/<unit>.active and .enabled hold the state, $STATE/log the calls
-echo "$*" >> "$STATE/log"
-case "$1" in
-  daemon-reload) exit 0 ;;
-  is-active) [ -e "$STATE/$3.active" ] ;;
-  is-enabled)
-    if [ -e "$STATE/$2.static" ]; then echo static; exit 0; fi
-    if [ -e "$STATE/$2.masked" ]; then echo masked; exit 1; fi
-    if [ -e "$STATE/$2.enabled" ]; then echo enabled; exit 0; fi
-    echo disabled; exit 1 ;;
-  start|restart)
-    if [ -e "$STATE/$2.broken" ]; then echo "Job for $2 failed." >&2; exit 1; fi
-    touch "$STATE/$2.active" ;;
-  enable) touch "$STATE/$2.enabled" ;;
-  status) for unit; do :; done; echo "$unit - status"; exit 3 ;;
-esac
-'''
-
-
-class State(type(__import__('pathlib').Path())):
-    """The stand-in's state directory, and the calls that change something."""
-
-    def calls(self):
-        return [line for line in (self / 'log').read_text().splitlines() if not line.startswith('is-')]
-
-
-@pytest.fixture
-def systemd(tmp_path, monkeypatch):
-    state = State(str(tmp_path / 'state'))
-    state.mkdir()
-    (state / 'log').write_text('')
-    binary = tmp_path / 'bin' / 'systemctl'
-    binary.parent.mkdir()
-    binary.write_text(SYSTEMCTL)
-    os.chmod(str(binary), stat.S_IRWXU)
-    monkeypatch.setenv('STATE', str(state))
-    monkeypatch.setenv('PATH', '%s:%s' % (binary.parent, os.environ['PATH']))
-    return state
 
 
 def test_brings_each_unit_up_in_order_in_one_call(systemd, run_module):
@@ -54,8 +12,8 @@ def test_brings_each_unit_up_in_order_in_one_call(systemd, run_module):
     result = run_module(units, {'daemon_reload': True, 'units': [
         {'name': 'firewall'}, {'name': 'keepalived'}, {'name': 'exporter', 'state': 'restarted'}]})
     assert result['rc'] == 0 and result['changed']
-    assert systemd.calls() == ['daemon-reload', 'start firewall', 'enable firewall',
-                               'start keepalived', 'enable keepalived', 'restart exporter']
+    assert systemd.calls() == ['daemon-reload', 'enable --no-reload firewall', 'start firewall',
+                               'enable --no-reload keepalived', 'start keepalived', 'restart exporter']
     assert result['started'] == ['firewall', 'keepalived'] and result['restarted'] == ['exporter']
     assert result['enabled'] == ['firewall', 'keepalived']
     assert result['changed_units'] == ['firewall', 'keepalived', 'exporter']
@@ -82,7 +40,7 @@ def test_running_but_disabled_is_enabled_not_started(systemd, run_module):
     (systemd / 'keepalived.active').touch()
     result = run_module(units, {'units': [{'name': 'keepalived'}]})
     assert result['changed'] and result['started'] == [] and result['enabled'] == ['keepalived']
-    assert systemd.calls() == ['enable keepalived']
+    assert systemd.calls() == ['enable --no-reload keepalived']
 
 
 def test_check_mode_says_what_it_would_do_and_does_nothing(systemd, run_module):
@@ -115,3 +73,34 @@ def test_a_masked_unit_is_refused_with_the_fix(systemd, run_module):
 def test_enabled_false_only_starts(systemd, run_module):
     result = run_module(units, {'units': [{'name': 'oneshot', 'enabled': False}]})
     assert systemd.calls() == ['start oneshot'] and result['enabled'] == []
+
+
+@pytest.mark.parametrize('active, calls, kind', [
+    (True, ['reload haproxy'], 'reloaded'),  # running: it reads the new file, connections stay
+    (False, ['start haproxy'], 'started'),   # not running: started (it reads the file at start)
+])
+def test_reloaded_reloads_a_running_unit_and_starts_a_stopped_one(systemd, run_module, active, calls, kind):
+    (systemd / 'haproxy.enabled').touch()
+    if active:
+        (systemd / 'haproxy.active').touch()
+    result = run_module(units, {'units': [{'name': 'haproxy', 'state': 'reloaded'}]})
+    assert result['changed'] and systemd.calls() == calls
+    assert result[kind] == ['haproxy'] and result['changed_units'] == ['haproxy']
+    assert result['restarted'] == [] and (result['reloaded'] == []) == (kind != 'reloaded')
+
+
+def test_a_rejected_reload_fails_and_leaves_the_unit_running(systemd, run_module):
+    (systemd / 'haproxy.active').touch()
+    (systemd / 'haproxy.enabled').touch()
+    (systemd / 'haproxy.rejects').touch()
+    result = run_module(units, {'units': [{'name': 'haproxy', 'state': 'reloaded'}, {'name': 'keepalived'}]})
+    assert result['failed'] and 'systemctl reload haproxy failed' in result['msg']
+    assert (systemd / 'haproxy.active').exists() and result['reloaded'] == []
+    assert not any('keepalived' in call for call in systemd.calls())
+
+
+def test_check_mode_says_it_would_reload(systemd, run_module):
+    (systemd / 'haproxy.active').touch()
+    (systemd / 'haproxy.enabled').touch()
+    result = run_module(units, {'_ansible_check_mode': True, 'units': [{'name': 'haproxy', 'state': 'reloaded'}]})
+    assert result['changed'] and result['reloaded'] == ['haproxy'] and systemd.calls() == []

@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bringing systemd units up in order, in the module call that wrote their files (units,
+config_files, vrrp_config): enable, then start, restart or reload, stopping at the first
+failure with its status."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# The suboptions of a unit, as the modules' argument specs list them.
+UNIT_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', choices=['started', 'restarted', 'reloaded'], default='started'),
+    changed_state=dict(type='str', choices=['started', 'restarted', 'reloaded']),
+    enabled=dict(type='bool', default=True),
+)
+
+
+# `systemctl is-enabled` answers that need no `enable` (nothing to link, or linked elsewhere)
+ENABLED_ENOUGH = ('enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias', 'linked',
+                  'linked-runtime', 'transient')
+
+
+class Units(object):
+    """context: more keys for a failure's result (what the same call wrote before)."""
+
+    def __init__(self, module, context=None):
+        self.module = module
+        self.systemctl = module.get_bin_path('systemctl', required=True)
+        self.result = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
+        self.context = context or {}
+
+    def failed(self, **kwargs):
+        self.module.fail_json(**dict(self.context, **dict(self.result, **kwargs)))
+
+    def run(self, *args):
+        return self.module.run_command([self.systemctl] + list(args))
+
+    def fail(self, name, action, rc, out, err):
+        status = self.run('status', '--no-pager', '--lines', '20', name)
+        self.failed(msg='systemctl %s %s failed (rc %d); the units after it were left as they were'
+                        % (action, name, rc), stdout=out, stderr=err, status=status[1])
+
+    def _changed(self, name, kind):
+        self.result[kind].append(name)
+        if name not in self.result['changed_units']:
+            self.result['changed_units'].append(name)
+
+    def bring_up(self, spec):
+        name = spec['name']
+        if spec['enabled']:  # first, so a unit that fails to start is still enabled (and a masked one named)
+            rc, out, err = self.run('is-enabled', name)
+            state = out.strip().splitlines()[0] if out.strip() else ''
+            if state == 'masked' or state == 'masked-runtime':
+                self.failed(msg='%s is masked: unmask it (systemctl unmask %s) to let it start at boot'
+                                % (name, name))
+            if state not in ENABLED_ENOUGH:
+                if not self.module.check_mode:
+                    # only the links: each plain `enable` would reload systemd (about 0.1 s each);
+                    # the unit is started explicitly below, and boot reads the links afresh
+                    rc, out, err = self.run('enable', '--no-reload', name)
+                    if rc != 0:
+                        self.fail(name, 'enable', rc, out, err)
+                self._changed(name, 'enabled')
+        active = self.run('is-active', '--quiet', name)[0] == 0
+        if spec['state'] != 'started' or not active:
+            action = {'restarted': 'restart', 'reloaded': 'reload'}[spec['state']] if active else 'start'
+            if not self.module.check_mode:
+                rc, out, err = self.run(action, name)
+                if rc != 0:
+                    self.fail(name, action, rc, out, err)
+            self._changed(name, {'start': 'started', 'restart': 'restarted', 'reload': 'reloaded'}[action])
+
+    def bring_up_all(self, specs, daemon_reload=False, files_changed=False):
+        """Every unit of specs in order, after a daemon-reload when asked; a unit's
+        changed_state (when given) replaces its state when files_changed (the same call
+        changed a file it reads)."""
+        if daemon_reload and not self.module.check_mode:
+            rc, out, err = self.run('daemon-reload')
+            if rc != 0:
+                self.failed(msg='systemctl daemon-reload failed (rc %d); no unit was touched' % rc,
+                            stdout=out, stderr=err)
+        for spec in specs:
+            wanted = spec.get('changed_state') if files_changed and spec.get('changed_state') else spec['state']
+            self.bring_up(dict(spec, state=wanted))
+        return self.result
