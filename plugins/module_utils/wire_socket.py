@@ -119,10 +119,32 @@ RESULT_PREFIX = 'kubeha-wire.'
 RESULT_NAME = 'report.json'
 
 
+STALE_S = 600  # a report nobody collected (the play stopped before drift) is removed after this
+
+
+def remove_stale_reports(now=None):
+    """Remove the reports (and their directories) of background listens that nobody collected."""
+    base, now = tempfile.gettempdir(), time.time() if now is None else now
+    for name in os.listdir(base):
+        directory = os.path.join(base, name)
+        if not name.startswith(RESULT_PREFIX) or not os.path.isdir(directory) or os.path.islink(directory):
+            continue
+        try:
+            if now - os.stat(directory).st_mtime < STALE_S:
+                continue
+            for entry in (RESULT_NAME, RESULT_NAME + '.tmp'):
+                if os.path.exists(os.path.join(directory, entry)):
+                    os.unlink(os.path.join(directory, entry))
+            os.rmdir(directory)
+        except OSError:  # not ours to remove after all (another file in it), or gone meanwhile
+            pass
+
+
 def listen_in_background(sock, mac, interface, seconds):
     """Listen in a detached process (so the module's round trip returns at once, and the host
     is read meanwhile by the next tasks); it writes report() or {'error': ...} to the returned
     file, in a directory only root can read, when it is done. collect() reads it."""
+    remove_stale_reports()
     directory = tempfile.mkdtemp(prefix=RESULT_PREFIX)
     path = os.path.join(directory, RESULT_NAME)
     pid = os.fork()
