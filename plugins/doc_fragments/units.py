@@ -41,12 +41,20 @@ options:
             that reads them, for example V(reloaded) so haproxy reads its new configuration.
         type: str
         choices: [started, restarted, reloaded]
+      changed_by:
+        description:
+          - The files (paths of this call) whose change brings the unit to
+            O(units[].changed_state); unset, any file this call changed.
+        type: list
+        elements: path
       enabled:
         description: Enable it (start at boot). A static or generated unit counts as enabled.
         type: bool
         default: true
   daemon_reload:
-    description: Run C(systemctl daemon-reload) before the units are brought up (not in check mode).
+    description:
+      - Run C(systemctl daemon-reload) before the units are brought up (not in check mode).
+      - It runs anyway when this call changed a unit file or drop-in (a path under C(/systemd/system/)).
     type: bool
     default: false
 '''

@@ -14,8 +14,14 @@ UNIT_OPTIONS = dict(
     name=dict(type='str', required=True),
     state=dict(type='str', choices=['started', 'restarted', 'reloaded'], default='started'),
     changed_state=dict(type='str', choices=['started', 'restarted', 'reloaded']),
+    changed_by=dict(type='list', elements='path'),
     enabled=dict(type='bool', default=True),
 )
+
+
+def unit_files_changed(paths):
+    """Whether systemd must reload its units before they start: a unit file or drop-in changed."""
+    return any('/systemd/system/' in path for path in paths)
 
 
 # `systemctl is-enabled` answers that need no `enable` (nothing to link, or linked elsewhere)
@@ -73,16 +79,18 @@ class Units(object):
                     self.fail(name, action, rc, out, err)
             self._changed(name, {'start': 'started', 'restart': 'restarted', 'reload': 'reloaded'}[action])
 
-    def bring_up_all(self, specs, daemon_reload=False, files_changed=False):
-        """Every unit of specs in order, after a daemon-reload when asked; a unit's
-        changed_state (when given) replaces its state when files_changed (the same call
-        changed a file it reads)."""
-        if daemon_reload and not self.module.check_mode:
+    def bring_up_all(self, specs, daemon_reload=False, changed_paths=()):
+        """Every unit of specs in order, after a daemon-reload when asked or when a unit file of
+        changed_paths (what the same call changed) was written; a unit's changed_state, when
+        given, replaces its state when a path of its changed_by (by default, any) changed."""
+        if (daemon_reload or unit_files_changed(changed_paths)) and not self.module.check_mode:
             rc, out, err = self.run('daemon-reload')
             if rc != 0:
                 self.failed(msg='systemctl daemon-reload failed (rc %d); no unit was touched' % rc,
                             stdout=out, stderr=err)
         for spec in specs:
-            wanted = spec.get('changed_state') if files_changed and spec.get('changed_state') else spec['state']
+            watched = spec.get('changed_by')
+            changed = bool(changed_paths) if watched is None else bool(set(watched) & set(changed_paths))
+            wanted = spec.get('changed_state') if changed and spec.get('changed_state') else spec['state']
             self.bring_up(dict(spec, state=wanted))
         return self.result

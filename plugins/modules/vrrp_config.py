@@ -22,13 +22,17 @@ description:
   - Renders deterministic text, so re-runs are idempotent.
   - Writes atomically, after C(keepalived -t -f) has accepted the new file when the
     binary is present; a rejected file never replaces the current one.
-  - O(units) then brings keepalived (and the units around it) up in the same call, keepalived
-    reloaded for a new file with O(units[].changed_state=reloaded).
+  - O(users), O(directories) and O(files) install what keepalived.conf refers to (the scripts,
+    their user, the units' drop-ins) first, in the same call, as
+    M(kubeha.control_plane.config_files) does; O(units) then brings keepalived (and the units
+    around it) up, keepalived reloaded for a new file with O(units[].changed_state=reloaded) and
+    O(units[].changed_by) naming O(dest).
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
+  - kubeha.control_plane.install
   - kubeha.control_plane.units
 attributes:
   check_mode:
@@ -303,8 +307,11 @@ EXAMPLES = r'''
         peer_priorities: [100]
         track_scripts:
           - name: chk_haproxy
-    units:  # started, or reloaded for a new file
-      - {name: keepalived, changed_state: reloaded}
+    users: [{name: keepalived_script}]
+    files:
+      - {path: /usr/local/libexec/kubeha/check-haproxy, content: "{{ lookup('ansible.builtin.file', 'check-haproxy') }}", mode: "0755"}
+    units:  # started, or reloaded for a new keepalived.conf
+      - {name: keepalived, changed_state: reloaded, changed_by: [/etc/keepalived/keepalived.conf]}
 
 - name: Only check what would change
   kubeha.control_plane.vrrp_config:
@@ -314,6 +321,24 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+changed_paths:
+  description: The files and directories (O(dest) included) that were (or would be) changed.
+  returned: always
+  type: list
+  elements: str
+changed_users:
+  description: The users of O(users) that were (or would be) created, or given their shell.
+  returned: always
+  type: list
+  elements: str
+backups:
+  description: Timestamped copies kept of O(files) with O(files[].backup=true), by file.
+  returned: always
+  type: dict
+originals_kept:
+  description: The foreign files copied by O(keep_originals), by file.
+  returned: always
+  type: dict
 units:
   description: What O(units) did (or would do), as M(kubeha.control_plane.units) returns it.
   returned: always
@@ -343,6 +368,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible_collections.kubeha.control_plane.plugins.module_utils import backups
+from ansible_collections.kubeha.control_plane.plugins.module_utils.installer import INSTALL_OPTIONS, Installer
 from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, Units
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     argument_spec, mask_secrets, render, script_paths, validate, without_scripts,
@@ -438,10 +464,12 @@ def _write(module, text):
 
 
 def main():
+    spec = argument_spec()
+    spec.update(INSTALL_OPTIONS)
+    spec.update(units=dict(type='list', elements='dict', default=[], options=UNIT_OPTIONS),
+                daemon_reload=dict(type='bool', default=False))
     module = AnsibleModule(
-        argument_spec=dict(argument_spec(),
-                           units=dict(type='list', elements='dict', default=[], options=UNIT_OPTIONS),
-                           daemon_reload=dict(type='bool', default=False)),
+        argument_spec=spec,
         add_file_common_args=True,
         supports_check_mode=True,
     )
@@ -450,20 +478,31 @@ def main():
     if errors:
         module.fail_json(msg='invalid VRRP configuration: ' + '; '.join(errors), errors=errors)
 
+    # what keepalived.conf refers to (its scripts, their user, the units' drop-ins) first, so
+    # keepalived -t checks the scripts as they will run
+    installer = Installer(module).install()
     text = render(params)
     shown = render(params, mask_secrets=True)
     current = _read(params['dest'])
     changed = current != text
-    result = dict(changed=changed, dest=params['dest'], config=shown, validated=False)
-    if changed and module._diff:
-        # The old file may hold another secret than the new one: mask every auth_pass.
-        result['diff'] = dict(before=mask_secrets(current), after=shown,
-                              before_header=params['dest'], after_header=params['dest'])
+    result = dict(changed=changed or bool(installer.changed_paths or installer.changed_users),
+                  dest=params['dest'], config=shown, validated=False, changed_users=installer.changed_users,
+                  changed_paths=installer.changed_paths + ([params['dest']] if changed else []),
+                  backups=installer.backups, originals_kept=installer.kept)
+    if module._diff:
+        diffs = list(installer.diffs)
+        if changed:
+            # The old file may hold another secret than the new one: mask every auth_pass.
+            diffs.append(dict(before=mask_secrets(current), after=shown,
+                              before_header=params['dest'], after_header=params['dest']))
+        if diffs:
+            result['diff'] = diffs
     if changed and not module.check_mode:
         try:
             result['validated'], backup_file = _write(module, text)
         except (IOError, OSError) as exc:
-            module.fail_json(msg='could not write %s: %s' % (params['dest'], to_native(exc)))
+            module.fail_json(msg='could not write %s: %s' % (params['dest'], to_native(exc)),
+                             changed_paths=installer.changed_paths)
         if backup_file:
             result['backup_file'] = backup_file
     file_args = module.load_file_common_arguments(params)
@@ -471,8 +510,9 @@ def main():
         result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
     result['units'] = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
     if params['units'] or params['daemon_reload']:
-        result['units'] = Units(module, context=dict(dest=params['dest'], config_changed=changed)).bring_up_all(
-            params['units'], params['daemon_reload'], files_changed=changed)
+        result['units'] = Units(module, context=dict(dest=params['dest'], changed_paths=result['changed_paths'])
+                                ).bring_up_all(params['units'], params['daemon_reload'],
+                                               changed_paths=result['changed_paths'])
         result['changed'] = result['changed'] or bool(result['units']['changed_units'])
     module.exit_json(**result)
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from ansible_collections.kubeha.control_plane.plugins.module_utils import installer
 from ansible_collections.kubeha.control_plane.plugins.modules import config_files
 
 
@@ -61,7 +62,7 @@ def test_the_new_file_is_never_readable_by_others_while_written(tmp_path, run_mo
     def spy(fd, *args, **kwargs):
         seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
         return real_fdopen(fd, *args, **kwargs)
-    monkeypatch.setattr(config_files.os, 'fdopen', spy)
+    monkeypatch.setattr(installer.os, 'fdopen', spy)
     run_module(config_files, {'files': [{'path': str(tmp_path / 'secret.conf'), 'content': 'pw\n',
                                          'mode': '0640'}]})
     assert seen == [0o640] and not seen[0] & 0o007
@@ -125,7 +126,7 @@ class Passwd(object):
             (bindir / name).write_text('#!/bin/sh\necho "%s $*" >> %s\n[ "$FAIL" != %s ]\n' % (name, self.log, name))
             os.chmod(str(bindir / name), 0o755)
         monkeypatch.setenv('PATH', '%s:%s' % (bindir, os.environ['PATH']))
-        monkeypatch.setattr(config_files.pwd, 'getpwnam', self.getpwnam)
+        monkeypatch.setattr(installer.pwd, 'getpwnam', self.getpwnam)
 
     def getpwnam(self, name):
         if name not in self.users and not any(call.startswith('useradd') and call.endswith(' ' + name)

@@ -140,3 +140,57 @@ def test_invalid_input_is_refused_before_writing(tmp_path, keepalived, run_modul
     result = run_module(vrrp_config, a)
     assert result['rc'] == 1 and 'advert_int 0.5: VRRPv2 needs whole seconds' in result['msg']
     assert not os.path.exists(a['dest'])
+
+
+@pytest.fixture
+def with_units(tmp_path, systemd, monkeypatch):
+    """keepalived.conf with the files it refers to and its units, against the stand-in
+    systemctl (no keepalived binary: the file is written unchecked, with a warning)."""
+    systemctl = str(tmp_path / 'bin' / 'systemctl')
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path',
+                        lambda self, name, *a, **k: systemctl if name == 'systemctl' else None)
+    libexec = tmp_path / 'libexec'
+    dropin = tmp_path / 'etc' / 'systemd' / 'system' / 'keepalived.service.d'
+
+    def call(run_module, conf_pass='secret1', exporter='v1\n'):
+        a = args(tmp_path, instances=[dict(args(tmp_path)['instances'][0], authentication={'auth_pass': conf_pass})])
+        a.update(
+            directories=[{'path': str(libexec), 'mode': '0755'}, {'path': str(dropin), 'mode': '0755'}],
+            files=[{'path': str(libexec / 'vrrp-exporter'), 'content': exporter, 'mode': '0755'},
+                   {'path': str(dropin / 'kubeha.conf'), 'content': '[Service]\nRestart=on-failure\n'}],
+            units=[{'name': 'keepalived', 'changed_state': 'reloaded', 'changed_by': [a['dest']]},
+                   {'name': 'exporter', 'changed_state': 'restarted', 'changed_by': [str(libexec / 'vrrp-exporter')]}])
+        return run_module(vrrp_config, a)
+    return call
+
+
+def test_files_then_keepalived_conf_then_units_in_one_call(tmp_path, systemd, with_units, run_module):
+    result = with_units(run_module)
+    assert result['rc'] == 0 and result['changed']
+    assert (tmp_path / 'libexec' / 'vrrp-exporter').read_text() == 'v1\n'
+    assert os.path.exists(result['dest']) and result['dest'] in result['changed_paths']
+    # a drop-in was written: systemd reloads its units before any starts
+    assert systemd.calls() == ['daemon-reload', 'enable --no-reload keepalived', 'start keepalived',
+                               'enable --no-reload exporter', 'start exporter']
+    assert result['units']['started'] == ['keepalived', 'exporter']
+
+
+@pytest.mark.parametrize('change, calls', [
+    ({'conf_pass': 'secret2'}, ['reload keepalived']),  # a new keepalived.conf: reloaded, exporter left alone
+    ({'exporter': 'v2\n'}, ['restart exporter']),       # a new exporter: restarted, keepalived left alone
+    ({}, []),                                            # nothing new: nothing touched
+])
+def test_each_unit_follows_its_own_files(tmp_path, systemd, with_units, run_module, change, calls):
+    with_units(run_module)
+    (systemd / 'log').write_text('')
+    result = with_units(run_module, **change)
+    assert result['rc'] == 0 and systemd.calls() == calls
+    assert result['changed'] == bool(calls)
+
+
+def test_an_invalid_configuration_writes_none_of_the_files(tmp_path, systemd, with_units, run_module):
+    a = args(tmp_path, instances=[dict(args(tmp_path)['instances'][0], priority=300)],
+             files=[{'path': str(tmp_path / 'script'), 'content': 'x\n'}], units=[{'name': 'keepalived'}])
+    result = run_module(vrrp_config, a)
+    assert result['failed'] and 'invalid VRRP configuration' in result['msg']
+    assert not (tmp_path / 'script').exists() and systemd.calls() == []
