@@ -108,8 +108,9 @@ options:
       - With O(wire_listen.result_file), the report of a listen that
         M(kubeha.control_plane.wire_check) started in the background before (site.yml starts it
         before it gathers facts) is read instead, waiting for it to end; if it listened on
-        another interface than O(wire_listen.interface), or never reported, this module listens
-        itself.
+        another interface than O(wire_listen.interface), never reported, or the path is not a
+        background listener's report in this host's temporary directory (it is then neither
+        read nor removed), this module listens itself.
     type: dict
     suboptions:
       interface:
@@ -315,8 +316,9 @@ def collect_background(module, spec):
     report); a listen that failed fails the module."""
     try:
         heard = wire_socket.collect(spec['result_file'], spec['seconds'] + BACKGROUND_GRACE_S)
-    except ValueError as exc:
-        module.fail_json(msg='wire_listen.result_file: %s' % exc)
+    except ValueError as exc:  # not read, not removed (another temp dir here, or not ours)
+        module.warn('wire_listen.result_file: %s; listening again for %s s' % (exc, spec['seconds']))
+        return None
     if heard is None:
         module.warn('the background listen did not report; listening again for %s s' % spec['seconds'])
         return None
@@ -387,8 +389,8 @@ def main():
         if listening['result_file']:  # not needed: its cluster is past its first converge
             try:
                 wire_socket.collect(listening['result_file'], 0)
-            except ValueError as exc:
-                module.fail_json(msg='wire_listen.result_file: %s' % exc)
+            except ValueError as exc:  # left as it is
+                module.warn('wire_listen.result_file: %s' % exc)
         listening = {}
     elif listening and not listening['result_file']:
         listener = start_listening(module, listening)

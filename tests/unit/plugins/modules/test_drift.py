@@ -148,12 +148,18 @@ def test_a_failed_background_listen_fails_the_check(tmp_path, monkeypatch, run_m
     assert result['failed'] and result['msg'] == 'listening on the VRRP segment failed: Network is down'
 
 
-@pytest.mark.parametrize('path', ['/etc/passwd', '/tmp/report.json', '/var/tmp/kubeha-wire.x/report.json'])
-def test_only_a_background_listeners_report_is_read_and_removed(tmp_path, monkeypatch, run_module, path):
+@pytest.mark.parametrize('where', ['outside', 'named'])
+def test_only_a_background_listeners_report_is_read_and_removed(tmp_path, monkeypatch, run_module, where):
     fake_systemctl(tmp_path, monkeypatch, [])
-    result = run_module(drift, {'wire_listen': {'interface': 'lo', 'seconds': 0.1, 'result_file': path}})
-    assert result['failed'] and 'is not a background listener' in result['msg']
-    assert os.path.exists('/etc/passwd')
+    # a report-looking file outside the temp dir, or one not named as a listener's report
+    directory = tmp_path / 'kubeha-wire.x' if where == 'outside' else tmp_path
+    directory.mkdir(exist_ok=True)
+    path = directory / ('report.json' if where == 'outside' else 'passwd')
+    path.write_text('{"interface": "no-such-if0", "speakers": []}')
+    # not read (it would pass): drift listens itself, here on an interface that does not exist
+    result = run_module(drift, {'wire_listen': {'interface': 'no-such-if0', 'seconds': 0.1, 'result_file': str(path)}})
+    assert result['failed'] and 'interface no-such-if0 does not exist' in result['msg']
+    assert path.exists()  # and not removed
 
 
 def test_missing_packages_are_named_and_listed(tmp_path, monkeypatch, run_module):
