@@ -173,3 +173,15 @@ def test_missing_packages_are_named_and_listed(tmp_path, monkeypatch, run_module
     result = run_module(drift, {'packages': ['haproxy', 'keepalived', 'curl']})
     assert result['missing_packages'] == ['keepalived', 'curl']
     assert result['differences'] == ['package keepalived is not installed', 'package curl is not installed']
+
+
+def test_a_background_listen_is_not_started_where_keepalived_runs(tmp_path, monkeypatch, run_module):
+    fake_systemctl(tmp_path, monkeypatch, ['keepalived'])
+    # an interface that does not exist: wire_check would fail if it tried to listen
+    result = run_module(wire_check, {'interface': 'no-such-if0', 'background': True, 'unless_active': ['keepalived']})
+    assert result['rc'] == 0 and not result['listening'] and result['result_file'] == ''
+
+
+def test_vips_are_not_probed_in_the_background(run_module):
+    result = run_module(wire_check, {'interface': 'lo', 'background': True, 'vips': ['10.0.0.1']})
+    assert result['failed'] and 'background' in result['msg']
