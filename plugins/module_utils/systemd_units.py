@@ -24,6 +24,18 @@ def unit_files_changed(paths):
     return any('/systemd/system/' in path for path in paths)
 
 
+NOTHING_DONE = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
+
+
+def bring_up(module, specs, daemon_reload=False, changed_paths=(), context=None):
+    """What Units.bring_up_all did with specs, or NOTHING_DONE (systemctl not even looked
+    for) when no unit and no daemon-reload was asked: a module that wrote files brings up
+    the services that read them in the same call."""
+    if not specs and not daemon_reload:
+        return dict((key, []) for key in NOTHING_DONE)
+    return Units(module, context).bring_up_all(specs, daemon_reload, changed_paths)
+
+
 # `systemctl is-enabled` answers that need no `enable` (nothing to link, or linked elsewhere)
 ENABLED_ENOUGH = ('enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias', 'linked',
                   'linked-runtime', 'transient')
@@ -35,7 +47,7 @@ class Units(object):
     def __init__(self, module, context=None):
         self.module = module
         self.systemctl = module.get_bin_path('systemctl', required=True)
-        self.result = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
+        self.result = dict((key, []) for key in NOTHING_DONE)
         self.context = context or {}
 
     def failed(self, **kwargs):

@@ -108,7 +108,7 @@ originals_kept:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeha.control_plane.plugins.module_utils.installer import INSTALL_OPTIONS, Installer
-from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, Units
+from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, bring_up
 
 
 def main():
@@ -121,10 +121,8 @@ def main():
         supports_check_mode=True,
     )
     installer = Installer(module).install()
-    units = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
-    if module.params['units'] or module.params['daemon_reload']:
-        units = Units(module, context=dict(changed_paths=installer.changed_paths)).bring_up_all(
-            module.params['units'], module.params['daemon_reload'], changed_paths=installer.changed_paths)
+    units = bring_up(module, module.params['units'], module.params['daemon_reload'], installer.changed_paths,
+                     context=dict(changed_paths=installer.changed_paths))
     result = dict(changed=bool(installer.changed_paths or installer.changed_users or units['changed_units']),
                   changed_users=installer.changed_users, changed_paths=installer.changed_paths, units=units,
                   backups=installer.backups, originals_kept=installer.kept)

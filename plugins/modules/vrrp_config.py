@@ -369,7 +369,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible_collections.kubeha.control_plane.plugins.module_utils import backups
 from ansible_collections.kubeha.control_plane.plugins.module_utils.installer import INSTALL_OPTIONS, Installer
-from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, Units
+from ansible_collections.kubeha.control_plane.plugins.module_utils.systemd_units import UNIT_OPTIONS, bring_up
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     argument_spec, mask_secrets, render, script_paths, validate, without_scripts,
 )
@@ -508,12 +508,9 @@ def main():
     file_args = module.load_file_common_arguments(params)
     if not module.check_mode or os.path.exists(params['dest']):
         result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
-    result['units'] = dict(changed_units=[], started=[], restarted=[], reloaded=[], enabled=[])
-    if params['units'] or params['daemon_reload']:
-        result['units'] = Units(module, context=dict(dest=params['dest'], changed_paths=result['changed_paths'])
-                                ).bring_up_all(params['units'], params['daemon_reload'],
-                                               changed_paths=result['changed_paths'])
-        result['changed'] = result['changed'] or bool(result['units']['changed_units'])
+    result['units'] = bring_up(module, params['units'], params['daemon_reload'], result['changed_paths'],
+                               context=dict(dest=params['dest'], changed_paths=result['changed_paths']))
+    result['changed'] = result['changed'] or bool(result['units']['changed_units'])
     module.exit_json(**result)
 
 

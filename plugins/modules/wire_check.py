@@ -70,11 +70,6 @@ options:
         (the keys below) is written after O(seconds).
     type: bool
     default: false
-  unless_active:
-    description: Listen only when none of these systemd units is active (keepalived already runs here).
-    type: list
-    elements: str
-    default: []
 '''
 
 EXAMPLES = r'''
@@ -89,11 +84,10 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: wire.speakers | selectattr('vrid', 'equalto', 51) | list | length == 0
 
-- name: Listen while the next tasks run, unless keepalived already does
+- name: Listen while the next tasks run (drift's wire_listen.result_file collects it)
   kubeha.control_plane.wire_check:
     address: 192.168.1.10
     background: true
-    unless_active: [keepalived]
   register: listening
 '''
 
@@ -121,12 +115,8 @@ listened:
   description: Seconds actually listened.
   returned: without O(background)
   type: float
-listening:
-  description: Whether it listens (false when a unit of O(unless_active) is active).
-  returned: always
-  type: bool
 result_file:
-  description: With O(background=true), the file the report is written to ('' when it does not listen).
+  description: With O(background=true), the file the report is written to ('' without it).
   returned: always
   type: str
   sample: /tmp/kubeha-wire.x1y2z3/report.json
@@ -146,18 +136,12 @@ def main():
             seconds=dict(type='float', default=3.0),
             vips=dict(type='list', elements='str', default=[]),
             background=dict(type='bool', default=False),
-            unless_active=dict(type='list', elements='str', default=[]),
         ),
         required_one_of=[('interface', 'address')],
         supports_check_mode=True,
     )
     if module.params['background'] and module.params['vips']:
         module.fail_json(msg='vips cannot be probed with background=true (the report holds no ARP answers)')
-    systemctl = module.get_bin_path('systemctl')
-    for name in module.params['unless_active']:
-        if systemctl and module.run_command([systemctl, 'is-active', '--quiet', name])[0] == 0:
-            module.exit_json(changed=False, listening=False, result_file='', speakers=[], arp={},
-                             mac='', interface=module.params['interface'])
     vips = []
     for vip in module.params['vips']:
         try:
@@ -168,14 +152,14 @@ def main():
     interface, mac, sock, keep = wire_socket.open_for(module, module.params['interface'], module.params['address'])
     if module.params['background']:
         path = wire_socket.listen_in_background(sock, mac, interface, module.params['seconds'])
-        module.exit_json(changed=False, listening=True, result_file=path, speakers=[], arp={},
+        module.exit_json(changed=False, result_file=path, speakers=[], arp={},
                          mac=mac, interface=interface)
     try:
         speakers, arp, listened = wire_socket.listen(sock, mac, vips, module.params['seconds'])
     finally:
         sock.close()
         del keep
-    module.exit_json(changed=False, listening=True, result_file='',
+    module.exit_json(changed=False, result_file='',
                      **wire_socket.report(mac, interface, listened, speakers, arp))
 
 
