@@ -19,13 +19,15 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils import vrrp_config
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plain_data import plain
 
 _DROPPED = ('content', 'validate', 'backup')
 
 
 def keepalived_conf(params):
     """keepalived.conf as the vrrp_config module renders it (same argument spec, same renderer)."""
-    result = ArgumentSpecValidator(vrrp_config.argument_spec()).validate(dict(params or {}))
+    # plain data first: the validator deep-copies its parameters
+    result = ArgumentSpecValidator(vrrp_config.argument_spec()).validate(plain(params or {}))
     if result.error_messages:
         raise AnsibleFilterError('keepalived_conf: %s' % '; '.join(result.error_messages))
     config = result.validated_parameters

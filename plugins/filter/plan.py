@@ -27,6 +27,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils import plan as _plan
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plain_data import plain
 
 ROLES = ('kubeha', 'haproxy', 'keepalived', 'verify')
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,21 +61,6 @@ def role_specs():
     return merged
 
 
-def _plain(value):
-    """Tagged or lazy values from the templar as plain Python data."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return u'%s' % value
-
-
 def host_variables(hostvars, host, unreadable=None):
     """What the inventory (and -e, and set_fact) says of ``host``, for the plan.
 
@@ -91,12 +77,12 @@ def host_variables(hostvars, host, unreadable=None):
     except Exception:  # pylint: disable=broad-except
         inputs = None
     if isinstance(inputs, dict) and inputs:
-        return _plain(inputs)
+        return plain(inputs)
     out = {}
     for name in list(hvars.keys()):
         if name.startswith(_plan.PREFIXES) or name == 'ansible_host':
             try:
-                out[name] = _plain(hvars[name])
+                out[name] = plain(hvars[name])
             except Exception as exc:  # pylint: disable=broad-except
                 if unreadable is not None:
                     unreadable[name] = str(getattr(exc, 'message', exc)).split('\n', maxsplit=1)[0]
@@ -129,7 +115,7 @@ def plan(hostvars, groups, settings, with_facts=False):
                 subset = dict((n.replace('-', '_'), host_facts.get(n.replace('-', '_')) or {})
                               for n in names)
                 subset.update(interfaces=names, os_family=host_facts.get('os_family'))
-                facts[host] = _plain(subset)
+                facts[host] = plain(subset)
     return _plan.build(raw, groups, settings, role_defaults(), role_specs(), facts=facts,
                        unreadable=unreadable)
 
