@@ -258,8 +258,26 @@ def converge_section(results):
                    'balancers) and %.2f times its re-run time.\n'
                    % (many['clusters'], many['load_balancers'], many['converge_s'] / one['converge_s'],
                       one['clusters'], one['load_balancers'], many['rerun_s'] / one['rerun_s']))
+        out.extend(apt_floor_lines(results, one, many))
     out.append('\n')
     return out
+
+
+def apt_floor_lines(results, one, many):
+    """apt by itself on one cluster's load balancers and on all of them at once, and what that
+    alone adds to the fleet's converge from bare on this machine."""
+    apt = dict((r['load_balancers'], r) for r in results['runs'] if r.get('case') == 'apt_alone')
+    few, all_ = apt.get(one['load_balancers']), apt.get(many['load_balancers'])
+    if not few or not all_:
+        return []
+    floor = one['converge_s'] + all_['wall_s'] - few['wall_s']
+    return ['\napt by itself, as a first converge runs it (the lists and the archives emptied and %s purged, then '
+            '`apt-get update` and the install), with no playbook running: %s s on %d load balancers at once (%s CPU-seconds), '
+            '%s s on %d (%s CPU-seconds). That difference alone puts %d clusters at no less than %.1f s, '
+            '%.2f times one cluster\'s converge, on this %s-core machine.\n'
+            % (', '.join(few['packages']), few['wall_s'], few['load_balancers'], few['cpu_s'],
+               all_['wall_s'], all_['load_balancers'], all_['cpu_s'], many['clusters'], floor,
+               floor / one['converge_s'], all_.get('cores') or '?')]
 
 
 def main():

@@ -18,6 +18,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import yaml
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'lab'))
@@ -417,7 +419,43 @@ def fleet_converge_times():
                      'converge_s': round(first, 1), 'converge_cpu_s': round(first_cpu, 1),
                      'rerun_s': round(again, 1), 'rerun_cpu_s': round(again_cpu, 1),
                      'rerun_changed': _changed(out), 'cores': os.cpu_count()})
+    rows.extend(apt_alone(fleet))
     sh(['molecule', 'destroy', '-s', 'fleet'], timeout=600)
+    return rows
+
+
+def _role_packages():
+    """The Debian packages the roles install (their vars files, the one home of the lists)."""
+    names = []
+    for role in ('haproxy', 'keepalived'):
+        with open(os.path.join(ROOT, 'roles', role, 'vars', 'Debian.yml')) as handle:
+            names += yaml.safe_load(handle)['__%s_packages' % role]
+    return names
+
+
+def apt_alone(fleet):
+    """apt by itself, as a first converge runs it, on one cluster's load balancers and then on
+    all the fleet's at once: lists, archives and the packages emptied, then `apt-get update`
+    and the install of the roles' packages. No playbook change can make a fleet's first
+    converge on this machine shorter than what this adds for the extra load balancers."""
+    packages = ' '.join(_role_packages())
+    purge = ('DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq %s >/dev/null 2>&1; '
+             'apt-get autoremove -y -qq --purge >/dev/null 2>&1; apt-get clean; rm -rf /var/lib/apt/lists/*'
+             % packages)
+    install = ('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq '
+               '--no-install-recommends %s >/dev/null' % packages)
+    first = fleet['endpoints'][fleet['clusters'][0]]['load_balancers']
+    every = [lb for c in fleet['clusters'] for lb in fleet['endpoints'][c]['load_balancers']]
+    rows = []
+    for lbs in (first, every):
+        with ThreadPoolExecutor(len(every)) as pool:
+            list(pool.map(lambda lb: dexec(lb, purge), every))
+        busy, started = cpu_busy_s(), time.time()
+        with ThreadPoolExecutor(len(lbs)) as pool:
+            list(pool.map(lambda lb: dexec(lb, install), lbs))
+        rows.append({'case': 'apt_alone', 'load_balancers': len(lbs), 'packages': packages.split(),
+                     'wall_s': round(time.time() - started, 1), 'cpu_s': round(cpu_busy_s() - busy, 1),
+                     'cores': os.cpu_count()})
     return rows
 
 
@@ -425,7 +463,7 @@ def converge_only(args):
     """Measure only the converge rows and put them into an earlier results file."""
     results = json.load(open(args.out)) if os.path.exists(args.out) else {
         'started': time.time(), 'n': 0, 'runs': [], 'machine': {}}
-    results['runs'] = [r for r in results['runs'] if r.get('case') != 'converge']
+    results['runs'] = [r for r in results['runs'] if r.get('case') not in ('converge', 'apt_alone')]
     results['converge_measured'] = time.time()
     results['runs'].append(converge_times('default'))
     results['runs'].extend(fleet_converge_times())
@@ -435,6 +473,8 @@ def converge_only(args):
     for row in [r for r in results['runs'] if r.get('case') == 'converge']:
         print('%(inventory)s %(clusters)d cluster(s): converge %(converge_s)s s, re-run %(rerun_s)s s '
               '(changed=%(rerun_changed)d)' % row)
+    for row in [r for r in results['runs'] if r.get('case') == 'apt_alone']:
+        print('apt alone on %(load_balancers)d load balancers at once: %(wall_s)s s' % row)
     return 0
 
 

@@ -1,0 +1,36 @@
+"""The converge section: the fleet's ratio, and what apt by itself adds to it."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / 'bench'))
+from report import converge_section  # noqa: E402
+from run import _role_packages  # noqa: E402
+
+
+def row(clusters, lbs, converge_s, rerun_s):
+    return {'case': 'converge', 'profile': 'default', 'inventory': 'fleet', 'clusters': clusters,
+            'load_balancers': lbs, 'converge_s': converge_s, 'rerun_s': rerun_s, 'rerun_changed': 0, 'cores': 2}
+
+
+def apt(lbs, wall_s):
+    return {'case': 'apt_alone', 'load_balancers': lbs, 'packages': ['haproxy', 'keepalived'],
+            'wall_s': wall_s, 'cpu_s': 3.0 * lbs, 'cores': 2}
+
+
+def test_the_apt_floor_is_one_clusters_converge_plus_what_apt_adds_for_the_others():
+    text = ''.join(converge_section({'started': 0, 'runs': [row(1, 2, 20.0, 6.0), row(3, 6, 48.0, 14.0),
+                                                             apt(2, 7.0), apt(6, 21.0)]}))
+    assert '3 clusters (6 load balancers) took 2.40 times the converge time of 1' in text
+    # 20 s + (21 - 7) s: 1.70 times, whatever the playbooks do
+    assert '7.0 s on 2 load balancers at once (6.0 CPU-seconds), 21.0 s on 6 (18.0 CPU-seconds)' in text
+    assert 'puts 3 clusters at no less than 34.0 s, 1.70 times' in text
+
+
+def test_without_the_apt_rows_the_section_says_nothing_of_them():
+    text = ''.join(converge_section({'started': 0, 'runs': [row(1, 2, 20.0, 6.0), row(3, 6, 48.0, 14.0)]}))
+    assert 'took 2.40 times' in text and 'apt by itself' not in text
+
+
+def test_the_packages_are_the_roles_own():
+    assert {'haproxy', 'keepalived'} <= set(_role_packages())
