@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 '.build', 'collections'))
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (  # noqa: E402
     PROFILE_NAMES, unready_bound_s,
 )
 

@@ -24,7 +24,7 @@ import time
 import rogue
 import run as R
 from analysis import summarize
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import profile_value
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import profile_value
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'chaos.json')
 PAGE = os.path.join(R.ROOT, 'docs', 'reliability.md')

@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from analysis import DELAY_MARGIN_MS, UNREADY_BOUND_S, aggregate  # noqa: E402
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (  # noqa: E402
     PROFILE_VARIABLES, PROFILES as PROFILE_TABLE, takeover_bound_s, vip_move_bounds_s,
 )
 from run import MAX_WAIT_S, MIN_AFTER_FAULT_S, PLAN as LAB_PLAN, PRE_S, SETTLE_S  # noqa: E402
@@ -157,10 +157,10 @@ def window_text(results):
 
 
 def profile_table():
-    """The profile table itself (plugins/module_utils/profiles.py), and the bounds it implies."""
+    """The profile table itself (plugins/plugin_utils/profiles.py), and the bounds it implies."""
     names = [n for n in PROFILE_VARIABLES if n != 'haproxy_template']
     out = ['## The profiles\n\n',
-           'Generated from `plugins/module_utils/profiles.py` (the one home of these values); a value a '
+           'Generated from `plugins/plugin_utils/profiles.py` (the one home of these values); a value a '
            'profile does not set is not used by it (the guide\'s files have no such setting).\n\n',
            '| setting | %s |\n|---|%s\n' % (' | '.join(PROFILES), '---|' * len(PROFILES))]
     for name in names:

@@ -19,7 +19,7 @@ __metaclass__ = type
 
 from ansible.plugins.filter.core import to_nice_yaml
 
-from ansible_collections.kubeha.control_plane.plugins.module_utils import monitoring
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils import monitoring
 
 
 def scrape_targets(plan):

@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'bench'))
 from analysis import aggregate, kubectl_view, percentile, settled, stream_breaks, summarize  # noqa: E402
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import vip_move_bounds_s  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import vip_move_bounds_s  # noqa: E402
 
 
 def timeline(pattern, start=100.0, step=0.01, latency=5.0):

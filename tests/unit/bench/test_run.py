@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import profile_value
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import profile_value
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / 'bench'))

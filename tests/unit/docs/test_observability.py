@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.kubeha.control_plane.plugins.module_utils.monitoring import JOBS
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import HAPROXY_BACKEND_NAME
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.monitoring import JOBS
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import HAPROXY_BACKEND_NAME
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_metrics import METRICS, PREFIX
 
 ROOT = Path(__file__).resolve().parents[3]

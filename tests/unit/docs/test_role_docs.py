@@ -1,5 +1,5 @@
 """Role docs, argument specs, defaults files, templates and bench bounds agree
-with the one profile table (plugins/module_utils/profiles.py) and the defaults
+with the one profile table (plugins/plugin_utils/profiles.py) and the defaults
 files: this fails when any of them drifts."""
 import re
 import sys
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.kubeha.control_plane.plugins.module_utils.profiles import (
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
     PROFILE_NAMES, PROFILE_VARIABLES, PROFILES, unready_bound_s,
 )
 

@@ -3,8 +3,8 @@ its targets as YAML (what the role writes and drift compares by digest)."""
 import yaml
 
 from ansible_collections.kubeha.control_plane.plugins.filter.monitoring import scrape_target_files
-from ansible_collections.kubeha.control_plane.plugins.module_utils import monitoring as M
-from ansible_collections.kubeha.control_plane.tests.unit.plugins.module_utils.test_plan import build
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils import monitoring as M
+from ansible_collections.kubeha.control_plane.tests.unit.plugins.plugin_utils.test_plan import build
 
 
 def test_one_file_per_job_where_its_scrape_config_reads_it():

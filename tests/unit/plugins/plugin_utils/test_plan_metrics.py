@@ -2,7 +2,7 @@
 what it refuses (the VIP, wildcards, clashing ports) before any host."""
 import pytest
 
-from ansible_collections.kubeha.control_plane.tests.unit.plugins.module_utils.test_plan import build
+from ansible_collections.kubeha.control_plane.tests.unit.plugins.plugin_utils.test_plan import build
 
 
 def test_default_is_localhost_with_both_exporters():

@@ -1,6 +1,6 @@
 """What a Prometheus scrapes on the load balancers, from the plan."""
-from ansible_collections.kubeha.control_plane.plugins.module_utils import monitoring as M
-from ansible_collections.kubeha.control_plane.tests.unit.plugins.module_utils.test_plan import build
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils import monitoring as M
+from ansible_collections.kubeha.control_plane.tests.unit.plugins.plugin_utils.test_plan import build
 
 
 def test_targets_per_job_labelled_cluster_and_lb():

@@ -3,8 +3,8 @@ import copy
 
 import pytest
 
-from ansible_collections.kubeha.control_plane.plugins.filter.plan import role_defaults, role_specs
-from ansible_collections.kubeha.control_plane.plugins.module_utils import plan as P
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import role_defaults, role_specs
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import addresses, build as P
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import render
 
 SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plane',
@@ -268,15 +268,15 @@ def _render(plan, host):
 
 
 def test_node_address_prefers_kubeha_address():
-    assert P.node_address('x', {'kubeha_address': '10.1.1.1', 'ansible_host': '10.2.2.2'}) == '10.1.1.1'
-    assert P.node_address('y', {'ansible_host': '10.2.2.3'}) == '10.2.2.3'
-    assert P.node_address('z', {'ansible_host': 'z.example'}) == ''
+    assert addresses.node_address('x', {'kubeha_address': '10.1.1.1', 'ansible_host': '10.2.2.2'}) == '10.1.1.1'
+    assert addresses.node_address('y', {'ansible_host': '10.2.2.3'}) == '10.2.2.3'
+    assert addresses.node_address('z', {'ansible_host': 'z.example'}) == ''
 
 
 @pytest.mark.parametrize('address, expected', [
     ('192.168.1.100', 'eno1'), ('192.168.1.100/24', 'eno1'), ('10.0.200.1', 'ens4'), ('172.16.0.1', '')])
 def test_interface_for_address(address, expected):
-    assert P.interface_for_address(address, facts('lb1', 'eno1', extra=['ens4'])) == expected
+    assert addresses.interface_for_address(address, facts('lb1', 'eno1', extra=['ens4'])) == expected
 
 
 def test_a_variable_whose_template_fails_is_named_once():
@@ -304,7 +304,7 @@ def test_hardening_follows_the_profile_and_the_mode(group_vars, check_src, garp,
     vrrp = plan['hosts']['lb1']['vrrp']
     assert vrrp['instance']['check_unicast_src'] is check_src
     assert vrrp['instance']['garp_master_refresh'] == garp
-    assert vrrp['max_auto_priority'] == rt
+    assert vrrp['global_defs']['max_auto_priority'] == rt
 
 
 @pytest.mark.parametrize('group_vars, delay', [
@@ -315,7 +315,7 @@ def test_hardening_follows_the_profile_and_the_mode(group_vars, check_src, garp,
 def test_a_late_vrrp_process_turns_real_time_after_one_advert_interval(group_vars, delay):
     plan = build(group_vars)
     assert plan['errors'] == []
-    assert plan['hosts']['lb1']['vrrp']['min_auto_priority_delay'] == delay
+    assert plan['hosts']['lb1']['vrrp']['global_defs']['min_auto_priority_delay'] == delay
 
 
 @pytest.mark.parametrize('group_vars, send, delay', [
@@ -327,7 +327,8 @@ def test_after_two_masters_met_the_holder_announces_last(group_vars, send, delay
     plan = build(group_vars)
     assert plan['errors'] == []
     vrrp = plan['hosts']['lb1']['vrrp']
-    assert (vrrp['higher_prio_send_advert'], vrrp['garp_lower_prio_delay']) == (send, delay)
+    gdefs = vrrp['global_defs']
+    assert (gdefs['vrrp_higher_prio_send_advert'], gdefs['vrrp_garp_lower_prio_delay']) == (send, delay)
 
 
 def test_max_auto_priority_out_of_range_is_refused():

@@ -3,8 +3,8 @@ import copy
 
 import pytest
 
-from ansible_collections.kubeha.control_plane.plugins.filter.plan import role_defaults, role_specs
-from ansible_collections.kubeha.control_plane.plugins.module_utils import plan as P
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import role_defaults, role_specs
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import build as P, endpoint, rollout
 from ansible_collections.kubeha.control_plane.plugins.module_utils import vrrp_config
 
 SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plane',
@@ -58,9 +58,9 @@ def test_two_clusters_are_planned_apart():
 
 def test_each_host_reads_its_own_cluster():
     plan = build()
-    assert P.view(plan, 'b-cp2')['endpoint']['vip'] == '10.2.0.100'
-    assert P.view(plan, 'a-lb1')['cluster'] == 'alpha'
-    assert P.view(plan, 'tester')['endpoint']['name'] == 'alpha'
+    assert endpoint.view(plan, 'b-cp2')['endpoint']['vip'] == '10.2.0.100'
+    assert endpoint.view(plan, 'a-lb1')['cluster'] == 'alpha'
+    assert endpoint.view(plan, 'tester')['endpoint']['name'] == 'alpha'
 
 
 @pytest.mark.parametrize('cluster_vars, groups, message', [
@@ -192,12 +192,12 @@ def test_an_ipv6_only_endpoint_balances_ipv6_apiservers():
 # ------------------------------------------------------------ rollout
 
 def test_a_first_converge_changes_every_load_balancer_at_once():
-    order, batches = P.rollout(build(), holders=[])
+    order, batches = rollout.rollout(build(), holders=[])
     assert sorted(order) == sorted(GROUPS['loadbalancers']) and batches == [4]
 
 
 def test_backups_first_holders_last_clusters_side_by_side():
-    order, batches = P.rollout(build(), holders=['a-lb1', 'b-lb2'])
+    order, batches = rollout.rollout(build(), holders=['a-lb1', 'b-lb2'])
     assert batches == [2, 2]
     assert set(order[:2]) == {'a-lb2', 'b-lb1'} and set(order[2:]) == {'a-lb1', 'b-lb2'}
 
@@ -208,7 +208,7 @@ def test_never_two_load_balancers_of_one_cluster_in_a_batch():
     ADDRESSES['a-lb3'] = '10.1.0.13'
     try:
         plan = build(groups=groups)
-        order, batches = P.rollout(plan, holders=['a-lb1'])
+        order, batches = rollout.rollout(plan, holders=['a-lb1'])
     finally:
         del ADDRESSES['a-lb3']
     assert plan['errors'] == []

@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan: every value the roles, playbooks, verify and bench need, computed
+once from what the inventory says, and every rule checked before any host.
+
+``build()`` takes each host's variables (as the inventory and ``-e`` give
+them), the inventory's groups, the roles' defaults and argument specs, and
+optionally gathered facts; it returns the per-load-balancer settings, every
+cluster's endpoint, and every problem as a sentence naming host, variable and
+fix. The filter plugin ``kubeha.control_plane.plan`` feeds it on the
+controller; the unit tests feed it directly.
+
+    inputs.py      the one way in: variables, facts, defaults, specs, types
+    rules.py       the checks (they compute nothing the plan keeps)
+    clusters.py    which hosts make each cluster; the rules between clusters
+    keepalived.py  keepalived.conf's parameters, as vrrp_config takes them
+    haproxy.py     haproxy's settings and the metrics addresses
+    endpoint.py    each cluster's endpoint, and one host's view of the plan
+    rollout.py     the order of a rolling change
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import parse_ip
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import (
+    haproxy as H, keepalived as K, rules as R,
+)
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import node_address
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet, clusters_of
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import endpoint
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import effective
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
+
+LB_ONLY = ('haproxy_', 'keepalived_')
+# keepalived role settings the plan hands to the role as they are (checked by their spec)
+KEEPALIVED_AS_IS = ('script_user', 'state_dir', 'config_backup', 'config_backups_kept',
+                    'health_timer', 'health_timer_interval', 'health_timer_on_failure')
+
+
+class _Inventory(object):
+    """What every cluster's builder reads: variables, settings, facts, problems."""
+
+    def __init__(self, raw, effs, facts, settings, unreadable, problems):
+        self.raw, self.effs, self.facts = raw, effs, facts or {}
+        self.settings, self.unreadable, self.problems = settings, unreadable, problems
+        self.addresses = {}  # {ip: the first host that has it}
+        for host in effs:
+            ip = parse_ip(node_address(host, raw[host]))
+            if ip is not None:
+                self.addresses.setdefault(str(ip), host)
+
+    def address(self, host):
+        return node_address(host, self.raw[host])
+
+
+def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
+    """The plan for every load balancer and every cluster's endpoint, with every problem.
+
+    raw       {host: {variable: value}} as the inventory gives them
+    groups    {group: [host, ...]}
+    settings  kubeha_lb_group, kubeha_cp_group, kubeha_client_group,
+              kubeha_clusters, kubeha_strict_variables (the play's values)
+    defaults  {variable: value} the roles' defaults files
+    specs     {variable: argument spec} every role's argument spec
+    facts     {host: ansible_facts} when gathered (interfaces are then checked)
+    unreadable {host: {variable: error}} variables whose template failed
+
+    Returns errors, warnings, hosts (per load balancer, with its cluster),
+    clusters (names, in order), endpoints (per cluster), member_of
+    ({host: cluster} for load balancers and control-plane nodes) and endpoint
+    (the first cluster's, for a single-cluster inventory).
+    """
+    problems, warnings = Problems(), Problems()
+    clusters = clusters_of(settings, groups, problems)
+    lbs_all = [h for cluster in clusters for h in cluster[1]]
+    unreadable = unreadable or {}
+    R.check_unreadable(unreadable, lbs_all, problems)
+    everyone = []
+    for cluster in clusters:
+        for host in cluster[1] + cluster[2] + cluster[3]:
+            if host not in everyone:
+                everyone.append(host)
+    for host in everyone:
+        raw.setdefault(host, {})
+    R.check_known(everyone, raw, set(specs), settings.get('kubeha_strict_variables'), problems, warnings)
+    # haproxy_ and keepalived_ settings matter on the load balancers only (a
+    # group_vars/all typo is reported once per load balancer, not per node).
+    effs = dict((h, effective(raw[h] if h in lbs_all else dict(
+        (k, v) for k, v in raw[h].items() if not k.startswith(LB_ONLY)), defaults, specs, h, problems))
+        for h in everyone)
+    R.check_addresses(everyone, raw, problems)
+    inventory = _Inventory(raw, effs, facts, settings, unreadable, problems)
+
+    plan_hosts, endpoints, member_of = {}, {}, {}
+    for name, lbs, cps, clients in clusters:
+        for host in lbs + cps:
+            member_of.setdefault(host, name)
+        hosts, endpoints[name] = _cluster(name, (lbs, cps, clients), inventory)
+        plan_hosts.update(hosts)
+    if len(endpoints) > 1:
+        check_fleet(endpoints, facts, problems)
+    names = [cluster[0] for cluster in clusters]
+    return dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
+                clusters=names, endpoints=endpoints, member_of=member_of,
+                endpoint=endpoints[names[0]] if names else endpoint('', ([], [], []), effs, {}, raw, {}))
+
+
+def _cluster(name, members, inventory):
+    """One cluster's load balancers and endpoint (every per-cluster rule)."""
+    lbs, cps = members[0], members[1]
+    effs, problems = inventory.effs, inventory.problems
+    prios = K.priorities(lbs, effs) if lbs else {}
+    R.check_priorities(lbs, prios, problems)
+    if lbs:
+        R.check_agreement(lbs, effs, problems)
+    for host in lbs:
+        if effs[host].get('haproxy_frontend_port') is None:
+            effs[host]['haproxy_frontend_port'] = H.frontend_port(lbs, cps)
+    plan_hosts = dict((host, _load_balancer(host, name, members, prios, inventory)) for host in lbs)
+    return plan_hosts, endpoint(name, members, effs, prios, inventory.raw, plan_hosts)
+
+
+def _load_balancer(host, cluster, members, prios, inventory):
+    """One load balancer's settings (every per-host rule checked on the way)."""
+    lbs, cps = members[0], members[1]
+    eff, problems, facts = inventory.effs[host], inventory.problems, inventory.facts.get(host)
+    address = inventory.address(host)
+    vip, vip6 = K.vips(eff)
+    interface = K.interface(eff, vip, facts)
+    peers = [h for h in lbs if h != host]
+    R.check_haproxy(host, eff, cps, problems)
+    R.check_reserved(host, eff, problems)
+    R.check_vip(host, eff, inventory.addresses, address, problems)
+    R.check_vip6(host, eff, vip, inventory.addresses, problems)
+    if facts:
+        R.check_interface(host, eff, vip, interface, address, facts, problems)
+        if vip6 is not None:
+            R.check_vip6_interface(host, eff, vip6, interface, facts, problems)
+    R.check_vrrp_settings(host, eff, peers, inventory.settings['kubeha_lb_group'],
+                          inventory.unreadable.get(host, {}), problems)
+    vip_ips = [str(v.ip) for v in (vip, vip6) if v is not None]
+    vrrp = _vrrp(host, eff, (vip, vip6), interface, dict(
+        address=address, priority=prios[host], top=max(prios.values()),
+        peers=[inventory.address(p) for p in peers], peer_priorities=[prios[p] for p in peers]))
+    vrrp.update(host_addresses=[inventory.address(h) for h in lbs],
+                track_peer_urls=(K.peer_frontend_urls(peers, inventory.effs, inventory.raw, vip_ips)
+                                 if vrrp['scripts'] and eff.get('keepalived_track_ask_peers') else []))
+    if vip is not None:
+        secret = ({'authentication': dict(auth_type='PASS', auth_pass=eff['keepalived_auth_pass'])}
+                  if vrrp['vrrp_version'] == 2 and eff.get('keepalived_auth_pass') else {})
+        R.check_vrrp_rules(host, dict(vrrp, instances=[vrrp['instance']]), secret, problems)
+    listen = H.metrics_address(eff, address)
+    R.check_metrics(host, eff, listen, vip_ips, problems)
+    metrics = H.metrics(eff, listen)
+    vrrp['exporter'] = metrics['vrrp']  # the VRRP exporter's listen address ('' when off)
+    os_family = (facts or {}).get('os_family') or 'Debian'
+    return dict(
+        cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
+        priority=prios[host], vrrp=vrrp, metrics=metrics,
+        haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps], os_family,
+                          dual_stack=vip6 is not None or (vip is not None and vip.version == 6),
+                          metrics_bind=metrics['haproxy']))
+
+
+def _vrrp(host, eff, vips, interface, peering):
+    """What the keepalived role reads: vrrp_config's parameters (global_defs,
+    scripts, the instance; host_addresses and the secret are added by the
+    caller and the role) and what its scripts and units need."""
+    vip, vip6 = vips
+    preempt = bool(eff.get('keepalived_preempt'))
+    track = K.scripts(eff, int(eff['keepalived_track_weight']) if preempt else 0)
+    out = dict(
+        global_defs=K.global_defs(host, eff),
+        scripts=track,
+        instance=K.instance(eff, interface, vip, vip6, peering, track),
+        vrrp_version=int(eff['keepalived_vrrp_version']),
+        track_url=eff.get('keepalived_track_url') or H.monitor_url(eff),
+        track_timeout=float(eff.get('keepalived_track_timeout') or 1),
+        # a check that timed out (an overloaded host) keeps failing this long
+        # after the checks pass again, so the VIP does not come back to flap
+        track_overload_hold=int(eff.get('keepalived_track_overload_hold') or 0),
+        restart_on_failure=bool(eff['keepalived_restart_on_failure']),
+        restart_delay=K.restart_delay(eff),
+        check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),
+        # keepalived_vrrp_firewall: VRRP accepted only from these, over this family's iptables
+        firewall=bool(eff.get('keepalived_vrrp_firewall')),
+        peers=list(peering['peers']),
+        family=6 if (vip is not None and vip.version == 6) else 4,
+        profile=eff['keepalived_profile'],
+        libexec=K.LIBEXEC,
+        vips=[str(v.ip) for v in (vip, vip6) if v is not None],
+    )
+    out.update((name, eff.get('keepalived_' + name)) for name in KEEPALIVED_AS_IS)
+    return out

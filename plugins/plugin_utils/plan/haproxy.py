@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What haproxy gets on one load balancer (every haproxy_ setting, the binds,
+the backend servers, the stats socket), and where the load balancer serves
+its metrics. Computes only; rules.py checks."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import WILDCARDS, host_port
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
+    COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
+)
+
+GUIDE_TEMPLATE = 'haproxy-guide.cfg.j2'
+
+
+def frontend_port(lbs, cps):
+    """6443, or 8443 where a load balancer is also a control-plane node."""
+    return COLOCATED_FRONTEND_PORT if set(lbs) & set(cps) else DEDICATED_FRONTEND_PORT
+
+
+def monitor_url(eff):
+    return 'http://%s:%s%s' % (eff['haproxy_monitor_address'], eff['haproxy_monitor_port'],
+                               eff['haproxy_monitor_uri'])
+
+
+def metrics_address(eff, address):
+    """kubeha_metrics_address ("node": the host's kubeha_address)."""
+    text = str(eff.get('kubeha_metrics_address') or '127.0.0.1').strip()
+    return address if text == 'node' else text
+
+
+def metrics(eff, listen):
+    """{address, haproxy, vrrp}: where each exporter listens ('' when it is off)."""
+    out = dict(address=listen)
+    for job, flag, port in (('haproxy', 'haproxy_prometheus_exporter', 'haproxy_metrics_port'),
+                            ('vrrp', 'keepalived_metrics_exporter', 'keepalived_metrics_port')):
+        on = bool(eff.get(flag)) and eff.get(port) is not None
+        if job == 'haproxy' and eff.get('haproxy_template') == GUIDE_TEMPLATE:
+            on = False  # the guide's configuration, for baselines: as the guide wrote it
+        out[job] = host_port(listen, int(eff[port])) if on else ''
+    return out
+
+
+def haproxy(eff, servers, os_family, dual_stack, metrics_bind):
+    """Every haproxy_ setting (without the prefix), and what the template needs besides."""
+    out = dict((name[len('haproxy_'):], value) for name, value in eff.items()
+               if name.startswith('haproxy_'))
+    front = eff['haproxy_frontend_port']
+    port = int(eff.get('haproxy_backend_port') or 6443)
+    servers = [dict(name=s['name'], address=s['address'], port=int(s.get('port') or port),
+                    endpoint=host_port(str(s['address']), int(s.get('port') or port)))
+               for s in (eff.get('haproxy_backend_servers') or servers)]
+    listen = str(eff.get('haproxy_frontend_address') or '*')
+    if listen in WILDCARDS and dual_stack:
+        binds = [':::%d v4v6' % front]  # one socket for both families
+    elif listen == '*':
+        binds = ['*:%d' % front]
+    else:
+        binds = [host_port(listen, front)]
+    out.update(frontend_port=front, binds=binds, backend_servers=servers,
+               backend=HAPROXY_BACKEND_NAME,
+               socket=(OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket'],
+               monitor_url=monitor_url(eff),
+               metrics_bind=metrics_bind)  # '' when the exporter is off
+    return out

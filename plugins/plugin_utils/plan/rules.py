@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan's rules: each ``check_*`` function only checks, adding a sentence
+naming host, variable and fix to ``problems``; it computes nothing the plan
+keeps. The values they check are computed elsewhere in this package."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
+    global_problems, instance_hosts, instance_problems, parse_ip, parse_vip, script_problems,
+)
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import (
+    interface_networks, node_address,
+)
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import RENAMED, unknown_variables
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
+    COLOCATED_FRONTEND_PORT, haproxy_seconds,
+)
+
+# vrrp_config field -> the inventory variable that sets it.
+FIELD_VARIABLES = {
+    'name': 'keepalived_instance_name',
+    'interface': 'keepalived_interface',
+    'virtual_router_id': 'keepalived_vrid',
+    'priority': 'keepalived_priority',
+    'state': 'keepalived_preempt',
+    'nopreempt': 'keepalived_preempt',
+    'preempt_delay': 'keepalived_preempt_delay',
+    'version': 'keepalived_vrrp_version',
+    'advert_int': 'keepalived_advert_int',
+    'authentication': 'keepalived_vrrp_version',
+    'authentication.auth_type': 'keepalived_auth_pass',
+    'authentication.auth_pass': 'keepalived_auth_pass',
+    'virtual_ipaddresses': 'keepalived_vip',
+    'unicast_peers': 'keepalived_unicast',
+    'unicast_src_ip': 'kubeha_address',
+    'track_scripts': 'keepalived_track_weight',
+    'garp_master_refresh': 'keepalived_garp_master_refresh',
+    'script_user': 'keepalived_script_user',
+    'vrrp_notify_fifo': 'keepalived_state_dir',
+}
+SCRIPT_FIELD_VARIABLES = {
+    'interval': 'keepalived_track_interval',
+    'timeout': 'keepalived_track_timeout',
+    'fall': 'keepalived_track_fall',
+    'rise': 'keepalived_track_rise',
+    'weight': 'keepalived_track_weight',
+}
+# How to fix what a rule found, per variable, where the rule's own words do not say.
+FIXES = {
+    'keepalived_priority': 'or drop keepalived_priority to derive it from inventory order',
+    'keepalived_vrrp_version': 'set keepalived_vrrp_version: 3 (or kubeha_profile: fast)',
+}
+HAPROXY_TIMES = ('haproxy_check_inter', 'haproxy_check_fastinter', 'haproxy_check_downinter',
+                 'haproxy_check_timeout', 'haproxy_timeout_connect', 'haproxy_timeout_client',
+                 'haproxy_timeout_server', 'haproxy_timeout_tunnel', 'haproxy_hard_stop_after')
+AGREED = ('keepalived_vip', 'keepalived_vrid', 'keepalived_vrrp_version', 'keepalived_advert_int',
+          'keepalived_unicast', 'keepalived_preempt', 'keepalived_instance_name',
+          'haproxy_frontend_port', 'haproxy_backend_port')
+
+
+# ------------------------------------------------------------- the inventory
+
+def check_groups(settings, groups, problems):
+    for key, what in (('kubeha_lb_group', 'haproxy and keepalived'),
+                      ('kubeha_cp_group', 'kube-apiserver')):
+        name = settings[key]
+        if not groups.get(name):
+            problems.add(None, 'group %r (%s) is missing or empty: add the hosts that run %s '
+                               'to it, or set %s to the group that has them'
+                         % (name, key, what, key))
+
+
+def check_unreadable(unreadable, lbs, problems):
+    """Variables whose template failed: on a load balancer all of them, elsewhere
+    those that matter there (not haproxy_ and keepalived_)."""
+    for host in sorted(unreadable, key=lambda h: (h not in lbs, h)):
+        for name, error in sorted(unreadable[host].items()):
+            if host in lbs or not name.startswith(('haproxy_', 'keepalived_')):
+                problems.add(host, '%s cannot be read: %s; define what its template uses (a '
+                                   'vault variable, say) for this host' % (name, error))
+
+
+def check_known(hosts, raw, known, strict, problems, warnings):
+    """Prefixed variables no role knows: warnings, or problems when strict."""
+    for host in hosts:
+        for name, suggestion in unknown_variables(raw[host], known):
+            if name in RENAMED:
+                text = '%s was renamed to %s: use %s' % (name, suggestion, suggestion)
+            elif suggestion:
+                text = '%s is not a variable of kubeha.control_plane (did you mean %s?)' % (
+                    name, suggestion)
+            else:
+                text = '%s is not a variable of kubeha.control_plane' % name
+            (problems if strict else warnings).add(host, text)
+
+
+def check_addresses(hosts, raw, problems):
+    """Every host has an IP address of its own."""
+    seen = {}
+    for host in hosts:
+        addr = node_address(host, raw[host])
+        if not addr:
+            problems.add(host, 'no IP address: set kubeha_address to its address on the '
+                               'cluster network (ansible_host %r is not an IP)'
+                         % (raw[host].get('ansible_host') or host))
+        elif parse_ip(addr) is None:
+            problems.add(host, 'kubeha_address %r is not an IP address (a hostname is not '
+                               'enough: keepalived and haproxy need the address)'
+                         % raw[host].get('kubeha_address'))
+        elif str(parse_ip(addr)) in seen:
+            problems.add(host, 'kubeha_address %s is also the address of %s: each host needs '
+                               'its own' % (addr, seen[str(parse_ip(addr))]))
+        else:
+            seen[str(parse_ip(addr))] = host
+
+
+# ------------------------------------------------------------ one cluster
+
+def check_agreement(lbs, effs, problems):
+    """Settings every load balancer must share (set them once, in group_vars)."""
+    for name in AGREED:
+        values = {}
+        for host in lbs:
+            values.setdefault(str(effs[host].get(name)), []).append(host)
+        if len(values) > 1:
+            problems.add(None, 'the load balancers disagree on %s (%s): set it once, in '
+                               'group_vars' % (name, '; '.join('%s on %s' % (v, ', '.join(h))
+                                                               for v, h in values.items())))
+    secrets = set(effs[h].get('keepalived_auth_pass') or '' for h in lbs)
+    if len(secrets) > 1:
+        problems.add(None, 'the load balancers disagree on keepalived_auth_pass (values not '
+                           'shown): set it once, in group_vars or Ansible Vault')
+
+
+def check_priorities(lbs, prios, problems):
+    seen = {}
+    for host in lbs:
+        prio = prios[host]
+        if prio in seen:
+            problems.add(host, 'keepalived_priority %s is also the priority of %s: give each '
+                               'load balancer its own, or drop keepalived_priority to derive '
+                               'them from inventory order' % (prio, seen[prio]))
+        seen.setdefault(prio, host)
+
+
+# ------------------------------------------------------ one load balancer
+
+def check_haproxy(host, eff, cps, problems):
+    for name in ('haproxy_frontend_port', 'haproxy_backend_port', 'haproxy_monitor_port'):
+        value = eff.get(name)
+        if value is not None and not 1 <= int(value) <= 65535:
+            problems.add(host, '%s %s is out of range: use 1-65535' % (name, value))
+    front = eff.get('haproxy_frontend_port')
+    if front is not None and host in cps and front == eff.get('haproxy_backend_port'):
+        problems.add(host, 'is a load balancer and a control-plane node, so haproxy cannot '
+                           'bind port %s next to kube-apiserver: set haproxy_frontend_port: '
+                           '%d (the default for this topology) or bind the apiserver elsewhere '
+                           'and set haproxy_backend_port' % (front, COLOCATED_FRONTEND_PORT))
+    if front is not None and front == eff.get('haproxy_monitor_port'):
+        problems.add(host, 'haproxy_monitor_port equals haproxy_frontend_port %s: give the '
+                           'local monitor its own port' % front)
+    for name in HAPROXY_TIMES:
+        value = eff.get(name)
+        if value is not None and haproxy_seconds(value) is None:
+            problems.add(host, '%s %r is not a haproxy time: use a number and a unit, e.g. '
+                               '500ms, 30s, 4h (a bare number is milliseconds)' % (name, value))
+    for name in ('haproxy_check_fall', 'haproxy_check_rise', 'haproxy_maxconn',
+                 'haproxy_observe_error_limit'):
+        value = eff.get(name)
+        if value is not None and int(value) < 1:
+            problems.add(host, '%s %s must be at least 1' % (name, value))
+    if eff.get('haproxy_retries') is not None and int(eff['haproxy_retries']) < 0:
+        problems.add(host, 'haproxy_retries %s must be 0 or more' % eff['haproxy_retries'])
+
+
+def check_reserved(host, eff, problems):
+    vrid = eff.get('keepalived_vrid')
+    if vrid is not None and vrid in (eff.get('keepalived_reserved_vrids') or []):
+        problems.add(host, 'keepalived_vrid %s is already used by another VRRP router on '
+                           'this network (keepalived_reserved_vrids): pick a free VRID' % vrid)
+
+
+def check_vip(host, eff, addresses, address, problems):
+    """keepalived_vip: set, an address, nobody's, in this load balancer's subnet."""
+    text = eff.get('keepalived_vip') or ''
+    if not text:
+        problems.add(host, 'keepalived_vip is not set: give the virtual IP, e.g. '
+                           'keepalived_vip: "192.168.1.100/24"')
+        return
+    vip = parse_vip(text)
+    if vip is None:
+        problems.add(host, 'keepalived_vip %r is not an IP address: use the '
+                           '192.168.1.100/24 form' % text)
+        return
+    if str(vip.ip) in addresses:
+        problems.add(host, 'keepalived_vip %s is the address of host %s: choose a free '
+                           'address in the load balancers\' subnet'
+                     % (vip.ip, addresses[str(vip.ip)]))
+    if '/' in str(text) and not eff.get('keepalived_allow_vip_outside_subnet'):
+        net = vip.network
+        if parse_ip(address) is not None and parse_ip(address) not in net:
+            problems.add(host, 'keepalived_vip %s is outside this load balancer\'s subnet (%s '
+                               'is not in %s): pick a VIP in the same subnet, or set '
+                               'keepalived_allow_vip_outside_subnet: true if routing makes it '
+                               'reachable' % (text, address, net))
+
+
+def check_vip6(host, eff, vip, addresses, problems):
+    """keepalived_vip_ipv6: an IPv6 address beside an IPv4 keepalived_vip, nobody's."""
+    text = eff.get('keepalived_vip_ipv6') or ''
+    if not text:
+        return
+    vip6 = parse_vip(text)
+    if vip6 is None or vip6.version != 6:
+        problems.add(host, 'keepalived_vip_ipv6 %r is not an IPv6 address: use the '
+                           'fd00:10::100/64 form' % text)
+    elif vip is not None and vip.version == 6:
+        problems.add(host, 'keepalived_vip_ipv6 %s is set beside an IPv6 keepalived_vip %s: '
+                           'it is the IPv6 VIP of a dual-stack endpoint, whose keepalived_vip '
+                           'is IPv4; drop one of them' % (text, vip))
+    elif str(vip6.ip) in addresses:
+        problems.add(host, 'keepalived_vip_ipv6 %s is the address of host %s: choose a free '
+                           'address' % (vip6.ip, addresses[str(vip6.ip)]))
+
+
+def check_interface(host, eff, vip, interface, address, facts, problems):
+    """With gathered facts: the VRRP interface exists, and holds the VIP's subnet
+    and the host's address."""
+    nets = interface_networks(facts)
+    if eff.get('keepalived_interface') and interface not in nets:
+        problems.add(host, 'keepalived_interface %r does not exist on this host (it has %s): '
+                           'set it to one of those, or leave it empty to use the one whose '
+                           'subnet holds the VIP' % (interface, ', '.join(sorted(nets)) or 'none'))
+        return
+    if not interface and vip is not None:
+        problems.add(host, 'no interface has a subnet that contains keepalived_vip %s: '
+                           'set keepalived_interface for this host (e.g. eno1), or pick a '
+                           'VIP in the load balancers\' subnet' % vip.ip)
+        return
+    if vip is not None and '/' not in str(eff.get('keepalived_vip')) and \
+            not eff.get('keepalived_allow_vip_outside_subnet') and nets.get(interface):
+        if not any(vip.ip in net.network for net in nets[interface]):
+            problems.add(host, 'keepalived_vip %s is outside the subnets of %s (%s): pick a VIP '
+                               'there, or set keepalived_allow_vip_outside_subnet: true if '
+                               'routing makes it reachable'
+                         % (vip.ip, interface, ', '.join(str(n.network) for n in nets[interface])))
+    all_addresses = set(str(n.ip) for ns in nets.values() for n in ns)
+    if parse_ip(address) is not None and all_addresses and str(parse_ip(address)) not in all_addresses:
+        problems.add(host, 'kubeha_address %s is not an address of this host (it has %s): '
+                           'keepalived sends its adverts from it; set kubeha_address to one of '
+                           'them' % (address, ', '.join(sorted(all_addresses))))
+
+
+def check_vip6_interface(host, eff, vip6, interface, facts, problems):
+    """With facts: a plain IPv6 VIP lies in an IPv6 subnet of the VRRP interface."""
+    if '/' in str(eff.get('keepalived_vip_ipv6')) or eff.get('keepalived_allow_vip_outside_subnet'):
+        return
+    nets = [n for n in interface_networks(facts).get(interface) or [] if n.version == 6]
+    if not any(vip6.ip in net.network for net in nets):
+        problems.add(host, 'keepalived_vip_ipv6 %s is outside the IPv6 subnets of %s (%s): pick '
+                           'a VIP there, or set keepalived_allow_vip_outside_subnet: true if '
+                           'routing makes it reachable'
+                     % (vip6.ip, interface or 'the VRRP interface',
+                        ', '.join(str(n.network) for n in nets) or 'none'))
+
+
+def check_vrrp_settings(host, eff, peers, lb_group, unreadable, problems):
+    """The keepalived settings whose rules are not vrrp_config's own."""
+    if int(eff.get('keepalived_track_overload_hold') or 0) < 0:
+        problems.add(host, 'keepalived_track_overload_hold %s must be 0 (off) or more seconds; '
+                           'e.g. keepalived_track_overload_hold: 60'
+                     % eff['keepalived_track_overload_hold'])
+    delay = int(eff.get('keepalived_preempt_delay') or 0)
+    if delay and not eff.get('keepalived_preempt'):
+        problems.add(host, 'keepalived_preempt_delay is %d but keepalived_preempt is false: '
+                           'keepalived refuses a preemption delay without preemption; set '
+                           'keepalived_preempt_delay: 0, or keepalived_preempt: true' % delay)
+    if eff['keepalived_unicast'] and not peers:
+        problems.add(host, 'keepalived_unicast is true but this is the only load balancer '
+                           'of its cluster: unicast VRRP needs a peer; add another load '
+                           'balancer to %s, or set keepalived_unicast: false' % lb_group)
+    if int(eff['keepalived_vrrp_version']) == 2 and not eff.get('keepalived_auth_pass') \
+            and 'keepalived_auth_pass' not in unreadable:
+        problems.add(host, 'keepalived_auth_pass is not set: give a 1-8 character '
+                           'secret (keep it in Ansible Vault); VRRPv2 needs it')
+
+
+def _translate(host, field, problem, problems):
+    """A vrrp_config finding, in the words of the inventory variable that caused it."""
+    variable = FIELD_VARIABLES.get(field) or FIELD_VARIABLES.get(field.split('.')[0]) \
+        or 'keepalived_' + field
+    text = '%s %s' % (variable, problem)
+    fix = FIXES.get(variable, '')
+    if fix and fix not in text:
+        text = '%s; %s' % (text, fix)
+    problems.add(host, text)
+
+
+def check_vrrp_rules(host, conf, secret, problems):
+    """The rules the vrrp_config module runs on the host, run here first on
+    exactly the parameters the role hands it (``secret``: the instance's
+    authentication, which the plan does not keep)."""
+    for field, problem in global_problems(conf['global_defs']):
+        _translate(host, field, problem, problems)
+    scripts = conf['scripts']
+    by_name = dict((s['name'], s) for s in scripts)
+    for script in scripts:
+        for field, problem in script_problems(script):
+            problems.add(host, '%s %s' % (SCRIPT_FIELD_VARIABLES.get(field, 'keepalived_track_haproxy'), problem))
+    for instance in conf['instances']:
+        # an interface not known yet (no facts) is the facts' check, not this one
+        instance = dict(instance, interface=instance['interface'] or 'unresolved0', **secret)
+        for field, problem in instance_problems(instance, by_name, instance_hosts(instance, [])):
+            if field == 'virtual_ipaddresses' and 'is the address of a host' in problem:
+                continue  # check_vip names the host that has it
+            _translate(host, field, problem, problems)
+
+
+def check_metrics(host, eff, listen, vips, problems):
+    """kubeha_metrics_address is an address of this host (never a wildcard or the
+    VIP), and the metrics ports are in range and clash with no other port."""
+    text = str(eff.get('kubeha_metrics_address') or '127.0.0.1').strip()
+    ip = parse_ip(listen)
+    fix = 'use 127.0.0.1 (the default), or "node" for this host\'s kubeha_address'
+    if ip is None:
+        problems.add(host, 'kubeha_metrics_address %r is not an IP address: %s' % (text, fix))
+    elif ip.is_unspecified:
+        problems.add(host, 'kubeha_metrics_address %s is a wildcard: the metrics would answer on '
+                           'the VIP too; %s' % (text, fix))
+    elif str(ip) in vips:
+        problems.add(host, 'kubeha_metrics_address %s is the VIP: the metrics would follow the '
+                           'holder, not this host; %s' % (ip, fix))
+    ports = dict((name, eff.get(name)) for name in (
+        'haproxy_metrics_port', 'keepalived_metrics_port', 'haproxy_frontend_port', 'haproxy_monitor_port'))
+    names = list(ports)  # the metrics ports first: each clash is reported once
+    for i, name in enumerate(names[:2]):
+        value = ports[name]
+        if value is None:
+            continue
+        if not 1 <= int(value) <= 65535:
+            problems.add(host, '%s %s is out of range: use 1-65535' % (name, value))
+        for other in names[i + 1:]:
+            if ports[other] is not None and int(ports[other]) == int(value):
+                problems.add(host, '%s equals %s (%s): give each its own port' % (name, other, value))
