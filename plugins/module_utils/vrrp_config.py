@@ -357,8 +357,17 @@ def render(config, mask_secrets=False):
 
     With ``mask_secrets`` the auth_pass is replaced, for output shown to people.
     """
-    out = [HEADER, '\nglobal_defs {\n']
-    gdefs = config.get('global_defs') or {}
+    out = [HEADER]
+    out.extend(_render_global_defs(config.get('global_defs') or {}))
+    for script in sorted(config.get('scripts') or [], key=lambda s: s['name']):
+        out.extend(_render_script(script))
+    for inst in config.get('instances') or []:
+        out.extend(_render_instance(inst, mask_secrets))
+    return ''.join(out)
+
+
+def _render_global_defs(gdefs):
+    out = ['\nglobal_defs {\n']
     if gdefs.get('router_id'):
         out.append('    router_id %s\n' % gdefs['router_id'])
     if gdefs.get('enable_script_security', True):
@@ -387,78 +396,88 @@ def render(config, mask_secrets=False):
     if gdefs.get('vrrp_garp_lower_prio_delay') is not None:
         out.append('    vrrp_garp_lower_prio_delay %d\n' % gdefs['vrrp_garp_lower_prio_delay'])
     out.append('}\n')
+    return out
 
-    for script in sorted(config.get('scripts') or [], key=lambda s: s['name']):
-        out.append('\nvrrp_script %s {\n' % script['name'])
-        out.append('    script "%s"\n' % script['script'])
-        for key in ('interval', 'timeout'):
-            if script.get(key) is not None:
-                out.append('    %s %s\n' % (key, _format_number(script[key])))
-        for key in ('fall', 'rise'):
-            if script.get(key) is not None:
-                out.append('    %s %d\n' % (key, script[key]))
-        out.append('    weight %d\n' % (script.get('weight') or 0))
-        if script.get('user'):
-            out.append('    user %s\n' % script['user'])
-        out.append('}\n')
 
-    for inst in config.get('instances') or []:
-        out.append('\nvrrp_instance %s {\n' % inst['name'])
-        out.append('    state %s\n' % (inst.get('state') or 'BACKUP'))
-        out.append('    interface %s\n' % inst['interface'])
-        out.append('    virtual_router_id %d\n' % inst['virtual_router_id'])
-        out.append('    priority %d\n' % inst['priority'])
-        advert = inst.get('advert_int')
-        out.append('    advert_int %s\n' % _format_number(1 if advert is None else advert))
-        if (inst.get('version') or 2) == 3:
-            out.append('    version 3\n')
-        if inst.get('nopreempt'):
-            out.append('    nopreempt\n')
-        if inst.get('preempt_delay'):
-            out.append('    preempt_delay %d\n' % inst['preempt_delay'])
-        for key in ('garp_master_delay', 'garp_master_refresh'):
-            if inst.get(key):
-                out.append('    %s %d\n' % (key, inst[key]))
-        auth = inst.get('authentication')
-        if auth:
-            out.append('    authentication {\n')
-            out.append('        auth_type %s\n' % auth.get('auth_type', 'PASS'))
-            out.append('        auth_pass %s\n' % (MASK if mask_secrets else auth['auth_pass']))
-            out.append('    }\n')
-        if inst.get('unicast_peers'):
-            if inst.get('unicast_src_ip'):
-                out.append('    unicast_src_ip %s\n' % inst['unicast_src_ip'])
-            if inst.get('check_unicast_src'):
-                # adverts from an address that is not a listed peer are ignored
-                out.append('    check_unicast_src\n')
-            out.append('    unicast_peer {\n')
-            for peer in sorted(inst['unicast_peers'], key=lambda p: ipaddress.ip_address(u'%s' % p)):
-                out.append('        %s\n' % peer)
-            out.append('    }\n')
-        out.append('    virtual_ipaddress {\n')
-        for vip in inst['virtual_ipaddresses']:
+def _render_script(script):
+    out = ['\nvrrp_script %s {\n' % script['name'], '    script "%s"\n' % script['script']]
+    for key in ('interval', 'timeout'):
+        if script.get(key) is not None:
+            out.append('    %s %s\n' % (key, _format_number(script[key])))
+    for key in ('fall', 'rise'):
+        if script.get(key) is not None:
+            out.append('    %s %d\n' % (key, script[key]))
+    out.append('    weight %d\n' % (script.get('weight') or 0))
+    if script.get('user'):
+        out.append('    user %s\n' % script['user'])
+    out.append('}\n')
+    return out
+
+
+def _render_instance(inst, mask_secrets):
+    out = ['\nvrrp_instance %s {\n' % inst['name'],
+           '    state %s\n' % (inst.get('state') or 'BACKUP'),
+           '    interface %s\n' % inst['interface'],
+           '    virtual_router_id %d\n' % inst['virtual_router_id'],
+           '    priority %d\n' % inst['priority']]
+    advert = inst.get('advert_int')
+    out.append('    advert_int %s\n' % _format_number(1 if advert is None else advert))
+    if (inst.get('version') or 2) == 3:
+        out.append('    version 3\n')
+    if inst.get('nopreempt'):
+        out.append('    nopreempt\n')
+    if inst.get('preempt_delay'):
+        out.append('    preempt_delay %d\n' % inst['preempt_delay'])
+    for key in ('garp_master_delay', 'garp_master_refresh'):
+        if inst.get(key):
+            out.append('    %s %d\n' % (key, inst[key]))
+    auth = inst.get('authentication')
+    if auth:
+        out.append('    authentication {\n')
+        out.append('        auth_type %s\n' % auth.get('auth_type', 'PASS'))
+        out.append('        auth_pass %s\n' % (MASK if mask_secrets else auth['auth_pass']))
+        out.append('    }\n')
+    out.extend(_render_addresses(inst))
+    tracks = inst.get('track_scripts') or []
+    if tracks:
+        out.append('    track_script {\n')
+        for track in sorted(tracks, key=lambda t: t['name']):
+            if track.get('weight') is None:
+                out.append('        %s\n' % track['name'])
+            else:
+                out.append('        %s weight %d\n' % (track['name'], track['weight']))
+        out.append('    }\n')
+    if inst.get('notify'):
+        out.append('    notify "%s"\n' % inst['notify'])
+    out.append('}\n')
+    return out
+
+
+def _render_addresses(inst):
+    """The unicast peers and the VIPs of one instance."""
+    out = []
+    if inst.get('unicast_peers'):
+        if inst.get('unicast_src_ip'):
+            out.append('    unicast_src_ip %s\n' % inst['unicast_src_ip'])
+        if inst.get('check_unicast_src'):
+            # adverts from an address that is not a listed peer are ignored
+            out.append('    check_unicast_src\n')
+        out.append('    unicast_peer {\n')
+        for peer in sorted(inst['unicast_peers'], key=lambda p: ipaddress.ip_address(u'%s' % p)):
+            out.append('        %s\n' % peer)
+        out.append('    }\n')
+    out.append('    virtual_ipaddress {\n')
+    for vip in inst['virtual_ipaddresses']:
+        out.append('        %s\n' % _render_vip(vip, inst['interface']))
+    out.append('    }\n')
+    excluded = inst.get('virtual_ipaddresses_excluded') or []
+    if excluded:
+        # not carried in the adverts (which speak one family): the holder adds them too
+        out.append('    virtual_ipaddress_excluded {\n')
+        for vip in excluded:
             out.append('        %s\n' % _render_vip(vip, inst['interface']))
         out.append('    }\n')
-        excluded = inst.get('virtual_ipaddresses_excluded') or []
-        if excluded:
-            # not carried in the adverts (which speak one family): the holder adds them too
-            out.append('    virtual_ipaddress_excluded {\n')
-            for vip in excluded:
-                out.append('        %s\n' % _render_vip(vip, inst['interface']))
-            out.append('    }\n')
-        tracks = inst.get('track_scripts') or []
-        if tracks:
-            out.append('    track_script {\n')
-            for track in sorted(tracks, key=lambda t: t['name']):
-                if track.get('weight') is None:
-                    out.append('        %s\n' % track['name'])
-                else:
-                    out.append('        %s weight %d\n' % (track['name'], track['weight']))
-            out.append('    }\n')
-        if inst.get('notify'):
-            out.append('    notify "%s"\n' % inst['notify'])
-        out.append('}\n')
-    return ''.join(out)
+    return out
 
 
 def argument_spec():

@@ -357,6 +357,21 @@ def start_listening(module, spec):
     return thread, heard, keep
 
 
+def state_differences(module, params):
+    """(differences, the paths that differ, the missing packages)."""
+    missing = missing_packages(module, params['packages'])
+    differences = ['package %s is not installed' % name for name in missing]
+    differences += user_differences(params['users'])
+    differing_paths = []
+    for spec, found in ([(spec, directory_differences(spec)) for spec in params['directories']]
+                        + [(spec, file_differences(spec)) for spec in params['files']]):
+        differences += found
+        if found:
+            differing_paths.append(spec['path'])
+    differences += service_differences(module, params['services'])
+    return differences, differing_paths, missing
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -394,16 +409,7 @@ def main():
         listening = {}
     elif listening and not listening['result_file']:
         listener = start_listening(module, listening)
-    missing = missing_packages(module, params['packages'])
-    differences = ['package %s is not installed' % name for name in missing]
-    differences += user_differences(params['users'])
-    differing_paths = []
-    for spec, found in ([(spec, directory_differences(spec)) for spec in params['directories']]
-                        + [(spec, file_differences(spec)) for spec in params['files']]):
-        differences += found
-        if found:
-            differing_paths.append(spec['path'])
-    differences += service_differences(module, params['services'])
+    differences, differing_paths, missing = state_differences(module, params)
     held_vips = []
     if params['vips']:
         try:
