@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan on the controller (plugins/plugin_utils/plan/).
 
-plan         hostvars | kubeha.control_plane.plan(groups, settings[, with_facts])
+plan         hostvars | kubeha.control_plane.plan(groups, settings)
              the whole plan: errors, warnings, per-load-balancer settings, every
-             cluster's endpoint
+             cluster's endpoint (no facts needed)
+plan_with_facts plan | kubeha.control_plane.plan_with_facts(hostvars)
+             the plan completed with the load balancers' gathered facts
 plan_view    plan | kubeha.control_plane.plan_view(host)
              the plan as one host reads it (endpoint: its cluster's)
 rollout      plan | kubeha.control_plane.rollout(holders)
@@ -21,6 +23,7 @@ __metaclass__ = type
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import addresses, endpoint
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rollout as _rollout
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.build import build
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import (
     host_variables, network_facts, role_defaults, role_specs,
 )
@@ -29,8 +32,8 @@ GROUP_DEFAULTS = (('kubeha_lb_group', 'loadbalancers'), ('kubeha_cp_group', 'con
                   ('kubeha_client_group', 'clients'))
 
 
-def plan(hostvars, groups, settings, with_facts=False):
-    """The plan of the whole endpoint; see plugin_utils/plan/build.py."""
+def plan(hostvars, groups, settings):
+    """The plan of every endpoint, from the inventory alone; see plugin_utils/plan/build.py."""
     settings = dict(settings or {})
     for key, default in GROUP_DEFAULTS:
         settings[key] = settings.get(key) or default
@@ -41,11 +44,13 @@ def plan(hostvars, groups, settings, with_facts=False):
         hosts += [h for h in groups.get(settings[key]) or [] if h not in hosts]
     unreadable = dict((host, {}) for host in hosts)
     raw = dict((host, host_variables(hostvars, host, unreadable[host])) for host in hosts)
-    facts = None
-    if with_facts:
-        facts = dict((host, network_facts(hostvars, host)) for host in groups.get(settings['kubeha_lb_group']) or [])
-        facts = dict((host, value) for host, value in facts.items() if value)
-    return build(raw, groups, settings, role_defaults(), role_specs(), facts=facts, unreadable=unreadable)
+    return build(raw, groups, settings, role_defaults(), role_specs(), unreadable=unreadable)
+
+
+def plan_with_facts(plan_, hostvars):
+    """The plan completed with the facts gathered on its load balancers; see plugin_utils/plan/facts.py."""
+    facts = dict((host, network_facts(hostvars, host)) for host in plan_['hosts'])
+    return with_facts(plan_, dict((host, value) for host, value in facts.items() if value))
 
 
 def plan_view(plan_, host):
@@ -69,6 +74,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'plan': plan,
+            'plan_with_facts': plan_with_facts,
             'node_address': node_address,
             'plan_view': plan_view,
             'rollout': rollout,

@@ -30,6 +30,10 @@ def playbook(inventory, name, *args):
 
 
 LAB = os.path.join(ROOT, 'inventory', 'lab')
+# The task that computes the plan (roles/kubeha/tasks/plan.yml, the only caller
+# of the plan filter), and the one that completes it with the facts.
+PLANNED = 'TASK [kubeha.control_plane.kubeha : Compute the plan]'
+COMPLETED = "TASK [kubeha.control_plane.kubeha : Complete the plan with the load balancers' facts]"
 
 
 @pytest.mark.parametrize('extra, message', [
@@ -65,6 +69,7 @@ def test_other_group_names(tmp_path):
     inventory = str(tmp_path)
     rc, out = playbook(inventory, 'site.yml')
     assert rc == 0 and 'changed=0' in out and 'changed=1' not in out, out[-3000:]
+    assert out.count(PLANNED) == 1 and out.count(COMPLETED) == 1, out[-3000:]  # once per run
     rc, out = playbook(inventory, 'playbooks/verify.yml')
     assert rc == 0 and 'phase: healthy (%d/%d apiservers ready)' % (len(T['cps']), len(T['cps'])) in out, out[-3000:]
     rc, out = playbook(inventory, 'playbooks/failover_drill.yml', '-e', 'drill_confirm=true',
@@ -73,3 +78,17 @@ def test_other_group_names(tmp_path):
     backup = [lb for lb in T['lbs'] if lb != T['lbs'][0]][0]
     rc, out = playbook(inventory, 'playbooks/maintenance.yml', '-e', 'maintenance_target=%s' % backup)
     assert rc == 0, out[-3000:]
+
+
+def test_the_roles_in_a_play_of_ones_own_plan_once(tmp_path):
+    """A user's play that includes both roles, without gathering facts: the plan is
+    computed once for the play (not once per role), completed with the network facts
+    the keepalived role gathers, and the converged lab is left as it is."""
+    play = tmp_path / 'mine.yml'
+    play.write_text(yaml.safe_dump([{'name': 'Mine', 'hosts': 'loadbalancers', 'gather_facts': False,
+                                     'roles': ['kubeha.control_plane.haproxy', 'kubeha.control_plane.keepalived']}]))
+    before = fingerprint()
+    rc, out = playbook(LAB, str(play))
+    assert rc == 0 and 'changed=1' not in out, out[-3000:]
+    assert out.count(PLANNED) == 1, out[-3000:]
+    assert fingerprint() == before

@@ -5,11 +5,14 @@
 once from what the inventory says, and every rule checked before any host.
 
 ``build()`` takes each host's variables (as the inventory and ``-e`` give
-them), the inventory's groups, the roles' defaults and argument specs, and
-optionally gathered facts; it returns the per-load-balancer settings, every
-cluster's endpoint, and every problem as a sentence naming host, variable and
-fix. The filter plugin ``kubeha.control_plane.plan`` feeds it on the
-controller; the unit tests feed it directly.
+them), the inventory's groups and the roles' defaults and argument specs; it
+returns the per-load-balancer settings, every cluster's endpoint, and every
+problem as a sentence naming host, variable and fix. It needs no facts, so
+it runs before any host is contacted. ``facts.with_facts()`` then completes
+that plan with what the load balancers' gathered facts tell (the VRRP
+interface, the OS) and runs the rules that read them: the plan is computed
+once, and completed once. The filter plugin ``kubeha.control_plane.plan``
+feeds them on the controller; the unit tests feed them directly.
 
     inputs.py      the one way in: variables, facts, defaults, specs, types
     rules.py       the checks (they compute nothing the plan keeps)
@@ -17,6 +20,7 @@ controller; the unit tests feed it directly.
     keepalived.py  keepalived.conf's parameters, as vrrp_config takes them
     haproxy.py     haproxy's settings and the metrics addresses
     endpoint.py    each cluster's endpoint, and one host's view of the plan
+    facts.py       the plan completed with the gathered facts
     rollout.py     the order of a rolling change
 """
 
@@ -31,20 +35,23 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import (
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import node_address
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet, clusters_of
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import endpoint
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import effective
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
 
 LB_ONLY = ('haproxy_', 'keepalived_')
+FACT_RULE_INPUTS = ('keepalived_interface', 'keepalived_vip', 'keepalived_vip_ipv6',
+                    'keepalived_allow_vip_outside_subnet')
 # keepalived role settings the plan hands to the role as they are (checked by their spec)
 KEEPALIVED_AS_IS = ('script_user', 'state_dir', 'config_backup', 'config_backups_kept',
                     'health_timer', 'health_timer_interval', 'health_timer_on_failure')
 
 
 class _Inventory(object):
-    """What every cluster's builder reads: variables, settings, facts, problems."""
+    """What every cluster's builder reads: variables, settings, problems."""
 
-    def __init__(self, raw, effs, facts, settings, unreadable, problems):
-        self.raw, self.effs, self.facts = raw, effs, facts or {}
+    def __init__(self, raw, effs, settings, unreadable, problems):
+        self.raw, self.effs = raw, effs
         self.settings, self.unreadable, self.problems = settings, unreadable, problems
         self.addresses = {}  # {ip: the first host that has it}
         for host in effs:
@@ -65,7 +72,8 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
               kubeha_clusters, kubeha_strict_variables (the play's values)
     defaults  {variable: value} the roles' defaults files
     specs     {variable: argument spec} every role's argument spec
-    facts     {host: ansible_facts} when gathered (interfaces are then checked)
+    facts     {host: network facts} when gathered: the plan is then completed
+              with them (facts.with_facts), as a playbook does once it has them
     unreadable {host: {variable: error}} variables whose template failed
 
     Returns errors, warnings, hosts (per load balancer, with its cluster),
@@ -92,7 +100,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         (k, v) for k, v in raw[h].items() if not k.startswith(LB_ONLY)), defaults, specs, h, problems))
         for h in everyone)
     R.check_addresses(everyone, raw, problems)
-    inventory = _Inventory(raw, effs, facts, settings, unreadable, problems)
+    inventory = _Inventory(raw, effs, settings, unreadable, problems)
 
     plan_hosts, endpoints, member_of = {}, {}, {}
     for name, lbs, cps, clients in clusters:
@@ -101,11 +109,12 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         hosts, endpoints[name] = _cluster(name, (lbs, cps, clients), inventory)
         plan_hosts.update(hosts)
     if len(endpoints) > 1:
-        check_fleet(endpoints, facts, problems)
+        check_fleet(endpoints, None, problems)
     names = [cluster[0] for cluster in clusters]
-    return dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
+    plan = dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
                 clusters=names, endpoints=endpoints, member_of=member_of,
                 endpoint=endpoints[names[0]] if names else endpoint('', ([], [], []), effs, {}, raw, {}))
+    return with_facts(plan, facts) if facts else plan
 
 
 def _cluster(name, members, inventory):
@@ -126,23 +135,19 @@ def _cluster(name, members, inventory):
 def _load_balancer(host, cluster, members, prios, inventory):
     """One load balancer's settings (every per-host rule checked on the way)."""
     lbs, cps = members[0], members[1]
-    eff, problems, facts = inventory.effs[host], inventory.problems, inventory.facts.get(host)
+    eff, problems = inventory.effs[host], inventory.problems
     address = inventory.address(host)
     vip, vip6 = K.vips(eff)
-    interface = K.interface(eff, vip, facts)
     peers = [h for h in lbs if h != host]
     R.check_haproxy(host, eff, cps, problems)
     R.check_reserved(host, eff, problems)
     R.check_vip(host, eff, inventory.addresses, address, problems)
     R.check_vip6(host, eff, vip, inventory.addresses, problems)
-    if facts:
-        R.check_interface(host, eff, vip, interface, address, facts, problems)
-        if vip6 is not None:
-            R.check_vip6_interface(host, eff, vip6, interface, facts, problems)
     R.check_vrrp_settings(host, eff, peers, inventory.settings['kubeha_lb_group'],
                           inventory.unreadable.get(host, {}), problems)
     vip_ips = [str(v.ip) for v in (vip, vip6) if v is not None]
-    vrrp = _vrrp(host, eff, (vip, vip6), interface, dict(
+    # the interface: keepalived_interface, or (with_facts) the one that holds the VIP's subnet
+    vrrp = _vrrp(host, eff, (vip, vip6), eff.get('keepalived_interface') or '', dict(
         address=address, priority=prios[host], top=max(prios.values()),
         peers=[inventory.address(p) for p in peers], peer_priorities=[prios[p] for p in peers]))
     vrrp.update(host_addresses=[inventory.address(h) for h in lbs],
@@ -156,11 +161,12 @@ def _load_balancer(host, cluster, members, prios, inventory):
     R.check_metrics(host, eff, listen, vip_ips, problems)
     metrics = H.metrics(eff, listen)
     vrrp['exporter'] = metrics['vrrp']  # the VRRP exporter's listen address ('' when off)
-    os_family = (facts or {}).get('os_family') or 'Debian'
     return dict(
         cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
         priority=prios[host], vrrp=vrrp, metrics=metrics,
-        haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps], os_family,
+        # what the rules that read the facts need of the inventory (facts.with_facts)
+        given=dict((name, eff.get(name)) for name in FACT_RULE_INPUTS),
+        haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps], None,
                           dual_stack=vip6 is not None or (vip is not None and vip.version == 6),
                           metrics_bind=metrics['haproxy']))
 

@@ -45,6 +45,11 @@ def metrics(eff, listen):
     return out
 
 
+def socket(os_family):
+    """haproxy's stats socket on this OS family (Debian's when unknown)."""
+    return (OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket']
+
+
 def haproxy(eff, servers, os_family, dual_stack, metrics_bind):
     """Every haproxy_ setting (without the prefix), and what the template needs besides."""
     out = dict((name[len('haproxy_'):], value) for name, value in eff.items()
@@ -63,7 +68,7 @@ def haproxy(eff, servers, os_family, dual_stack, metrics_bind):
         binds = [host_port(listen, front)]
     out.update(frontend_port=front, binds=binds, backend_servers=servers,
                backend=HAPROXY_BACKEND_NAME,
-               socket=(OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket'],
+               socket=socket(os_family),
                monitor_url=monitor_url(eff),
                metrics_bind=metrics_bind)  # '' when the exporter is off
     return out

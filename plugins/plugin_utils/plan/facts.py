@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan completed with the load balancers' gathered facts.
+
+The plan (build.py) needs no facts, so it is computed and checked before any
+host is contacted. Once the load balancers' network facts are gathered (a
+read-only call), ``with_facts()`` adds what only they tell: the VRRP
+interface where keepalived_interface is unset (the one whose subnet holds the
+VIP) and the OS's haproxy socket; and it runs the rules that read them (the
+interface exists and holds the VIP's subnet and the host's address; VRIDs
+shared by clusters whose networks are now known)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import haproxy as H
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
+
+
+def with_facts(plan, facts):
+    """``plan`` completed with ``facts`` ({load balancer: network facts}; hosts
+    without are left as they are). Its errors are the plan's and those the
+    facts show."""
+    problems = Problems()
+    hosts = dict(plan['hosts'])
+    for host, entry in plan['hosts'].items():
+        host_facts = (facts or {}).get(host)
+        if host_facts:
+            hosts[host] = _completed(host, entry, host_facts, problems)
+    if len(plan['endpoints']) > 1:
+        check_fleet(plan['endpoints'], facts, problems)
+    return dict(plan, hosts=hosts, errors=list(plan['errors']) + problems.lines())
+
+
+def _completed(host, entry, facts, problems):
+    """One load balancer's entry with its interface and OS, its fact rules checked."""
+    given = entry['given']
+    vip, vip6 = K.vips(given)
+    interface = K.interface(given, vip, facts)
+    R.check_interface(host, given, vip, interface, entry['address'], facts, problems)
+    if vip6 is not None:
+        R.check_vip6_interface(host, given, vip6, interface, facts, problems)
+    vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface))
+    haproxy = dict(entry['haproxy'], socket=H.socket(facts.get('os_family')))
+    return dict(entry, vrrp=vrrp, haproxy=haproxy)
