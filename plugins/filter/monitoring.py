@@ -7,7 +7,7 @@ scrape_targets      plan | kubeha.control_plane.scrape_targets
                     {job: [file_sd entry, ...]}
 scrape_configs      directory | kubeha.control_plane.scrape_configs
                     prometheus.yml's scrape_configs entries reading those targets
-unreachable_targets plan | kubeha.control_plane.unreachable_targets(scraper)
+unreachable_targets plan | kubeha.control_plane.unreachable_targets(scrapers)
                     sentences for targets bound to a load balancer's loopback
 scrape_target_files plan | kubeha.control_plane.scrape_target_files(directory)
                     [{path, content}]: the file_sd files of both jobs, as YAML
@@ -30,8 +30,10 @@ def scrape_configs(directory):
     return monitoring.scrape_configs(directory)
 
 
-def unreachable_targets(plan, scraper):
-    return monitoring.unreachable_targets(plan, scraper)
+def unreachable_targets(plan, scrapers):
+    """``scrapers``: one host's name, or a list of them (every sentence of each)."""
+    names = [scrapers] if isinstance(scrapers, str) else list(scrapers or [])
+    return [line for scraper in names for line in monitoring.unreachable_targets(plan, scraper)]
 
 
 def scrape_target_files(plan, directory):

@@ -10,8 +10,11 @@ plan_with_facts plan | kubeha.control_plane.plan_with_facts(hostvars)
              the plan completed with the load balancers' gathered facts
 plan_view    plan | kubeha.control_plane.plan_view(host)
              the plan as one host reads it (endpoint: its cluster's)
-rollout      plan | kubeha.control_plane.rollout(holders)
-             the order and batch sizes of a rolling change
+rollout      plan | kubeha.control_plane.rollout(hostvars, hosts, check_mode)
+             the order and batch sizes of site.yml's rolling change, from each
+             load balancer's drift result (__kubeha_drift)
+holders      hostvars | kubeha.control_plane.holders(hosts[, result])
+             the hosts whose registered drift or vip_holder result holds a VIP
 node_address host | kubeha.control_plane.node_address(hostvars)
              a host's address on the cluster network
 """
@@ -27,6 +30,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts im
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import (
     host_variables, network_facts, role_defaults, role_specs,
 )
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plain_data import plain
 
 GROUP_DEFAULTS = (('kubeha_lb_group', 'loadbalancers'), ('kubeha_cp_group', 'control_plane'),
                   ('kubeha_client_group', 'clients'))
@@ -58,11 +62,25 @@ def plan_view(plan_, host):
     return endpoint.view(plan_, host)
 
 
-def rollout(plan_, holders, pending=None):
-    """{order, batches}: backups before holders within a cluster, clusters side by side."""
-    order, batches = _rollout.rollout(plan_, list(holders or []),
-                                      None if pending is None else list(pending))
-    return dict(order=order, batches=batches)
+def _results(hostvars, hosts, name):
+    """{host: its registered result ``name``} for the hosts that have one."""
+    out = {}
+    for host in hosts or []:
+        try:
+            out[host] = plain(hostvars[host][name])
+        except KeyError:
+            continue
+    return out
+
+
+def rollout(plan_, hostvars, hosts, check_mode=False):
+    """{order, batches, todo}: site.yml's rollout from the hosts' drift results."""
+    return _rollout.from_drift(plan_, _results(hostvars, hosts, '__kubeha_drift'), bool(check_mode))
+
+
+def holders(hostvars, hosts, result='__kubeha_drift'):
+    """The hosts whose registered ``result`` (drift or vip_holder) holds a VIP, in order."""
+    return _rollout.holders(_results(hostvars, hosts, result))
 
 
 def node_address(host, hostvars):
@@ -78,4 +96,5 @@ class FilterModule(object):
             'node_address': node_address,
             'plan_view': plan_view,
             'rollout': rollout,
+            'holders': holders,
         }

@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Verdicts of the verify role, computed on the controller from what the probes saw.
 
+endpoint_phase(ready, control_plane) -> bootstrapping, degraded or healthy: the
+one definition of the endpoint's phase, which the post-check names too.
+
 endpoint_report(load_balancers, settings) -> dict(violations, notes, holders,
 expected_holder, phase, ready, table). Each load balancer entry: host,
 priority, holds, vrrp_state, keepalived, haproxy, backends_up, backends_down,
@@ -145,6 +148,9 @@ def _failures(answer):
 
 
 def phase_of(control_plane, ready):
+    """The endpoint's phase: bootstrapping (no apiserver ready yet: before kubeadm
+    init), degraded (some), healthy (all). verify counts the apiservers that
+    answer /readyz directly; the post-check those haproxy has UP."""
     if not ready:
         return 'bootstrapping'
     if len(ready) < len(control_plane):
@@ -245,6 +251,11 @@ def endpoint_report(load_balancers, settings):
                 phase=phase, ready=ready, table=table)
 
 
+def endpoint_phase(ready, control_plane):
+    """phase_of, as a filter: ready | kubeha.control_plane.endpoint_phase(control_plane)."""
+    return phase_of(list(control_plane or []), list(ready or []))
+
+
 class FilterModule(object):
     def filters(self):
-        return {'endpoint_report': endpoint_report}
+        return {'endpoint_report': endpoint_report, 'endpoint_phase': endpoint_phase}

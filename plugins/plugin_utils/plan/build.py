@@ -78,8 +78,9 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
 
     Returns errors, warnings, hosts (per load balancer, with its cluster),
     clusters (names, in order), endpoints (per cluster), member_of
-    ({host: cluster} for load balancers and control-plane nodes) and endpoint
-    (the first cluster's, for a single-cluster inventory).
+    ({host: cluster} for load balancers and control-plane nodes), groups
+    ({host: the groups that name it by what it does, and by cluster}) and
+    endpoint (the first cluster's, for a single-cluster inventory).
     """
     problems, warnings = Problems(), Problems()
     clusters = clusters_of(settings, groups, problems)
@@ -112,9 +113,23 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         check_fleet(endpoints, None, problems)
     names = [cluster[0] for cluster in clusters]
     plan = dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
-                clusters=names, endpoints=endpoints, member_of=member_of,
+                clusters=names, endpoints=endpoints, member_of=member_of, groups=groups_of(clusters),
                 endpoint=endpoints[names[0]] if names else endpoint('', ([], [], []), effs, {}, raw, {}))
     return with_facts(plan, facts) if facts else plan
+
+
+def groups_of(clusters):
+    """{host: [group, ...]}: kubeha_loadbalancers, kubeha_control_plane and
+    kubeha_clients by what the host does, kubeha_cluster_<name> by cluster."""
+    out = {}
+    for name, lbs, cps, clients in clusters:
+        for host in lbs + cps + clients:
+            entry = out.setdefault(host, [])
+            for group, members in (('kubeha_loadbalancers', lbs), ('kubeha_control_plane', cps),
+                                   ('kubeha_clients', clients), ('kubeha_cluster_' + name, [host])):
+                if host in members and group not in entry:
+                    entry.append(group)
+    return out
 
 
 def _cluster(name, members, inventory):

@@ -38,3 +38,23 @@ def rollout(plan, holders, pending=None):
             order += batch
             batches.append(len(batch))
     return order, batches
+
+
+def holders(results):
+    """The hosts whose drift or vip_holder result ({host: result}) says they hold a VIP."""
+    return [host for host, result in results.items() if (result or {}).get('held_vips')]
+
+
+def from_drift(plan, drift, check_mode=False):
+    """site.yml's rollout from each load balancer's drift result ({host: result}).
+
+    The load balancers with something to change (every one in check mode, to
+    show what would change) are ordered by ``rollout``; those with nothing to
+    change join the first batch and skip the roles. Returns order (every
+    host, in order), batches (for ``serial``) and todo (the ones to change).
+    """
+    hosts = list(drift)
+    pending = hosts if check_mode else [h for h in hosts if not (drift[h] or {}).get('converged')]
+    order, batches = rollout(plan, holders(drift), pending)
+    idle = [h for h in hosts if h not in order]
+    return dict(order=idle + order, batches=[len(idle) + (batches + [0])[0]] + batches[1:], todo=order)

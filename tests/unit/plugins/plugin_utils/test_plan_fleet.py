@@ -220,3 +220,30 @@ def test_never_two_load_balancers_of_one_cluster_in_a_batch():
     starts = [sum(batches[:i]) for i in range(len(batches))]
     for start, size in zip(starts, batches):
         assert len([h for h in order[start:start + size] if h.startswith('a-')]) == 1
+
+
+def drift(converged=(), held=()):
+    return dict((h, {'converged': h in converged, 'held_vips': ['x'] if h in held else []})
+                for h in GROUPS['loadbalancers'])
+
+
+def test_site_rolls_only_what_differs_and_the_rest_joins_the_first_batch():
+    """a-lb2 differs (a backup of alpha, whose holder is a-lb1); beta is converged."""
+    out = rollout.from_drift(build(), drift(converged=['a-lb1', 'b-lb1', 'b-lb2'], held=['a-lb1', 'b-lb2']))
+    assert out['todo'] == ['a-lb2']
+    assert out['order'][-1] == 'a-lb2' and sorted(out['order']) == sorted(GROUPS['loadbalancers'])
+    assert out['batches'] == [4]  # three idle hosts and a-lb2, in one batch
+
+
+def test_site_rolls_the_holder_last_and_check_mode_shows_every_host():
+    held = ['a-lb1', 'b-lb2']
+    out = rollout.from_drift(build(), drift(held=held))
+    assert out['batches'] == [2, 2] and set(out['order'][2:]) == set(held) and out['todo'] == out['order']
+    checked = rollout.from_drift(build(), drift(converged=GROUPS['loadbalancers'], held=held), check_mode=True)
+    assert checked['batches'] == [2, 2] and set(checked['todo']) == set(GROUPS['loadbalancers'])
+
+
+def test_a_converged_fleet_rolls_nothing():
+    out = rollout.from_drift(build(), drift(converged=GROUPS['loadbalancers'], held=['a-lb1', 'b-lb1']))
+    assert out['todo'] == [] and out['batches'] == [4]
+    assert rollout.holders(drift(held=['b-lb1'])) == ['b-lb1']

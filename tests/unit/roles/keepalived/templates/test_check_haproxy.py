@@ -98,9 +98,9 @@ def script(tmp_path):
     def render(url, peers=(), hold=60):
         env = jinja2.Environment(keep_trailing_newline=True, trim_blocks=True)  # as Ansible's template
         text = env.from_string(TEMPLATE.read_text()).render(
-            ansible_managed='test', keepalived_state_dir=str(tmp_path / 'state'),
+            ansible_managed='test',
             __keepalived_plan=dict(track_url=url, track_timeout=TIMEOUT, track_peer_urls=list(peers),
-                                   track_overload_hold=hold))
+                                   track_overload_hold=hold, state_dir=str(tmp_path / 'state')))
         path = tmp_path / 'check-haproxy'
         path.write_text(text)
         path.chmod(0o755)
