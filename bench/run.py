@@ -18,7 +18,6 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,6 +26,7 @@ from analysis import UNREADY_BOUND_S, kubectl_view, settled, stream_breaks, summ
 from topology import inventory_plan  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import parse_show_stat  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import parse_state_file  # noqa: E402
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS  # noqa: E402
 
 # The lab as inventory/lab describes it, through the plan: nothing here repeats it.
 PLAN = inventory_plan()
@@ -425,12 +425,8 @@ def fleet_converge_times():
 
 
 def _role_packages():
-    """The Debian packages the roles install (their vars files, the one home of the lists)."""
-    names = []
-    for role in ('haproxy', 'keepalived'):
-        with open(os.path.join(ROOT, 'roles', role, 'vars', 'Debian.yml')) as handle:
-            names += yaml.safe_load(handle)['__%s_packages' % role]
-    return names
+    """The Debian packages the roles install (profiles.OS, the one home of the lists)."""
+    return [name for role in ('haproxy', 'keepalived') for name in OS['Debian'][role]['packages']]
 
 
 def apt_alone(fleet):

@@ -112,10 +112,20 @@ REANNOUNCE_DELAY_S = 1
 # Every variable a profile may set (the keys of the default profile).
 PROFILE_VARIABLES = tuple(sorted(PROFILES['default']))
 
-# Paths that differ by OS family (ansible_facts.os_family); Debian otherwise.
-OS_PATHS = {
-    'Debian': {'haproxy_socket': '/run/haproxy/admin.sock'},
-    'RedHat': {'haproxy_socket': '/var/lib/haproxy/stats'},
+# What differs by OS family (ansible_facts.os_family): packages, units, paths.
+# The one home of these values (the roles have no vars/<OS>.yml). Only Debian
+# (12 bookworm, 13 trixie) is tested, so only Debian is here: the plan refuses a
+# load balancer of another family, naming it. A new family is a new entry,
+# tested in the lab first.
+OS_DEFAULT = 'Debian'
+OS = {
+    'Debian': {
+        'haproxy': {'packages': ['haproxy'], 'service': 'haproxy', 'config_path': '/etc/haproxy/haproxy.cfg',
+                    'user': 'haproxy', 'group': 'haproxy', 'chroot': '/var/lib/haproxy',
+                    'socket': '/run/haproxy/admin.sock'},
+        'keepalived': {'packages': ['keepalived', 'curl'], 'service': 'keepalived',
+                       'config_path': '/etc/keepalived/keepalived.conf', 'pidfile': '/run/keepalived.pid'},
+    },
 }
 
 # The frontend port: kubeadm's HA guide puts haproxy on 8443 when it shares a

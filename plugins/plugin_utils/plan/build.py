@@ -38,6 +38,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import effective
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
 
 LB_ONLY = ('haproxy_', 'keepalived_')
 FACT_RULE_INPUTS = ('keepalived_interface', 'keepalived_vip', 'keepalived_vip_ipv6',
@@ -181,7 +182,7 @@ def _load_balancer(host, cluster, members, prios, inventory):
         priority=prios[host], vrrp=vrrp, metrics=metrics,
         # what the rules that read the facts need of the inventory (facts.with_facts)
         given=dict((name, eff.get(name)) for name in FACT_RULE_INPUTS),
-        haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps], None,
+        haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps],
                           dual_stack=vip6 is not None or (vip is not None and vip.version == 6),
                           metrics_bind=metrics['haproxy']))
 
@@ -212,6 +213,7 @@ def _vrrp(host, eff, vips, interface, peering):
         family=6 if (vip is not None and vip.version == 6) else 4,
         profile=eff['keepalived_profile'],
         libexec=K.LIBEXEC,
+        os=OS[OS_DEFAULT]['keepalived'],  # Debian's until facts.with_facts knows the host's
         vips=[str(v.ip) for v in (vip, vip6) if v is not None],
     )
     out.update((name, eff.get('keepalived_' + name)) for name in KEEPALIVED_AS_IS)

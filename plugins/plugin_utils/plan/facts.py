@@ -7,7 +7,8 @@ The plan (build.py) needs no facts, so it is computed and checked before any
 host is contacted. Once the load balancers' network facts are gathered (a
 read-only call), ``with_facts()`` adds what only they tell: the VRRP
 interface where keepalived_interface is unset (the one whose subnet holds the
-VIP) and the OS's haproxy socket; and it runs the rules that read them (the
+VIP) and the OS's packages, units and paths; and it runs the rules that read
+them (the OS is one this collection is tested on, the
 interface exists and holds the VIP's subnet and the host's address; VRIDs
 shared by clusters whose networks are now known)."""
 
@@ -15,11 +16,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import haproxy as H
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
 
 
 def with_facts(plan, facts):
@@ -45,6 +46,9 @@ def _completed(host, entry, facts, problems):
     R.check_interface(host, given, vip, interface, entry['address'], facts, problems)
     if vip6 is not None:
         R.check_vip6_interface(host, given, vip6, interface, facts, problems)
-    vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface))
-    haproxy = dict(entry['haproxy'], socket=H.socket(facts.get('os_family')))
+    family = facts.get('os_family') or OS_DEFAULT
+    R.check_os_family(host, family, problems)
+    os = OS.get(family) or OS[OS_DEFAULT]
+    vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface), os=os['keepalived'])
+    haproxy = dict(entry['haproxy'], os=os['haproxy'], socket=os['haproxy']['socket'])
     return dict(entry, vrrp=vrrp, haproxy=haproxy)

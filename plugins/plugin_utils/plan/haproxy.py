@@ -11,7 +11,7 @@ __metaclass__ = type
 
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import WILDCARDS, host_port
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
-    COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS_PATHS,
+    COLOCATED_FRONTEND_PORT, DEDICATED_FRONTEND_PORT, HAPROXY_BACKEND_NAME, OS, OS_DEFAULT,
 )
 
 GUIDE_TEMPLATE = 'haproxy-guide.cfg.j2'
@@ -45,13 +45,10 @@ def metrics(eff, listen):
     return out
 
 
-def socket(os_family):
-    """haproxy's stats socket on this OS family (Debian's when unknown)."""
-    return (OS_PATHS.get(os_family) or OS_PATHS['Debian'])['haproxy_socket']
-
-
-def haproxy(eff, servers, os_family, dual_stack, metrics_bind):
-    """Every haproxy_ setting (without the prefix), and what the template needs besides."""
+def haproxy(eff, servers, dual_stack, metrics_bind):
+    """Every haproxy_ setting (without the prefix), and what the template needs besides:
+    the binds, the servers, the OS's packages, unit and paths (``os``; Debian's
+    until facts.with_facts knows the host's) and its stats socket."""
     out = dict((name[len('haproxy_'):], value) for name, value in eff.items()
                if name.startswith('haproxy_'))
     front = eff['haproxy_frontend_port']
@@ -68,7 +65,8 @@ def haproxy(eff, servers, os_family, dual_stack, metrics_bind):
         binds = [host_port(listen, front)]
     out.update(frontend_port=front, binds=binds, backend_servers=servers,
                backend=HAPROXY_BACKEND_NAME,
-               socket=socket(os_family),
+               os=OS[OS_DEFAULT]['haproxy'],
+               socket=OS[OS_DEFAULT]['haproxy']['socket'],
                monitor_url=monitor_url(eff),
                metrics_bind=metrics_bind)  # '' when the exporter is off
     return out

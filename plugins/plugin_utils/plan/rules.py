@@ -17,7 +17,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresse
 )
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import RENAMED, unknown_variables
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
-    COLOCATED_FRONTEND_PORT, haproxy_seconds,
+    COLOCATED_FRONTEND_PORT, OS, haproxy_seconds,
 )
 
 # vrrp_config field -> the inventory variable that sets it.
@@ -253,6 +253,14 @@ def check_interface(host, eff, vip, interface, address, facts, problems):
         problems.add(host, 'kubeha_address %s is not an address of this host (it has %s): '
                            'keepalived sends its adverts from it; set kubeha_address to one of '
                            'them' % (address, ', '.join(sorted(all_addresses))))
+
+
+def check_os_family(host, family, problems):
+    """With facts: the host's OS family is one the roles are tested on."""
+    if family not in OS:
+        problems.add(host, 'runs %s, an OS family kubeha.control_plane is not tested on (tested: %s, '
+                           'as Debian 12 and 13): use a load balancer that runs one of those'
+                     % (family, ', '.join(sorted(OS))))
 
 
 def check_vip6_interface(host, eff, vip6, interface, facts, problems):

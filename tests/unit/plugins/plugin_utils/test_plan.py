@@ -386,3 +386,24 @@ def test_a_negative_overload_hold_is_refused():
     plan = build(group_vars={'keepalived_track_overload_hold': -5})
     assert plan['errors'] == ['lb1, lb2: keepalived_track_overload_hold -5 must be 0 (off) or more seconds; '
                               'e.g. keepalived_track_overload_hold: 60']
+
+
+def test_the_facts_complete_the_plan_without_planning_again():
+    """The plan needs no facts: the interface is unknown until with_facts finds the
+    one whose subnet holds the VIP, and the OS's paths come from the one table."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build()
+    assert plan['errors'] == [] and plan['hosts']['lb1']['vrrp']['instance']['interface'] == ''
+    done = with_facts(plan, {'lb1': facts('lb1', 'ens7'), 'lb2': facts('lb2', 'eno1')})
+    assert done['errors'] == []
+    assert [done['hosts'][h]['vrrp']['instance']['interface'] for h in ('lb1', 'lb2')] == ['ens7', 'eno1']
+    assert done['hosts']['lb1']['haproxy']['socket'] == '/run/haproxy/admin.sock'
+    assert done['hosts']['lb1']['vrrp']['os']['config_path'] == '/etc/keepalived/keepalived.conf'
+    assert plan['hosts']['lb1']['vrrp']['instance']['interface'] == ''  # the plan itself is left as it was
+
+
+def test_a_load_balancer_of_an_untested_os_family_is_refused():
+    redhat = dict(facts('lb2'), os_family='RedHat')
+    plan = build(with_facts={'lb2': redhat})
+    assert plan['errors'] == ['lb2: runs RedHat, an OS family kubeha.control_plane is not tested on '
+                              '(tested: Debian, as Debian 12 and 13): use a load balancer that runs one of those']
