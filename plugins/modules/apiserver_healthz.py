@@ -21,16 +21,8 @@ description:
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
+  - kubeha.control_plane.attributes.info_module
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads, so it runs in check mode too.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   host:
     description: Address or name of the apiserver, load balancer or VIP.

@@ -18,15 +18,8 @@ description:
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
+  - kubeha.control_plane.attributes.info_module
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   socket:
     description: Path of haproxy's stats socket.

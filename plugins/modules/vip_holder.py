@@ -26,15 +26,8 @@ description:
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
+  - kubeha.control_plane.attributes.info_module
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   vips:
     description: VIPs to look for, with or without a prefix length.

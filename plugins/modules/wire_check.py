@@ -33,16 +33,8 @@ description:
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
+  - kubeha.control_plane.attributes.info_module
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only listens and probes; check mode runs it the same way.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   interface:
     description:
