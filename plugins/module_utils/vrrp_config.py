@@ -66,7 +66,7 @@ def effective_weights(instance, scripts_by_name):
 # Every rule below reports (field, problem): the field's path inside the
 # module's parameters and a sentence that reads after the field's name.  The
 # module prints "instances[0] (VI_1).advert_int 0.5: ..."; the inventory check
-# (module_utils/plan.py) maps the field to the inventory variable that set it
+# (plugins/plugin_utils/plan/rules.py) maps the field to the inventory variable that set it
 # and prints "lb1: keepalived_advert_int 0.5: ...".  One rule set, two voices.
 
 def script_problems(script):
