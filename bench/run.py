@@ -13,6 +13,7 @@ Traffic stays inside the lab's Docker network (the VIP and lab addresses).
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -373,11 +374,52 @@ def cpu_busy_s():
     return (sum(fields[:8]) - idle) / float(os.sysconf('SC_CLK_TCK'))
 
 
-def timed_playbook(*args, **kwargs):
-    """(wall seconds, machine CPU seconds, output) of one playbook run."""
-    busy = cpu_busy_s()
+def container_cpu_s(names):
+    """CPU seconds the containers ``names`` have used since they started (their
+    cgroups: v1 cpuacct, or v2 cpu.stat), summed."""
+    total = 0.0
+    for name in names:
+        cid = sh(['docker', 'inspect', '-f', '{{.Id}}', name]).strip()
+        for path, field, scale in (('/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage' % cid, None, 1e-9),
+                                   ('/sys/fs/cgroup/system.slice/docker-%s.scope/cpu.stat' % cid, 'usage_usec', 1e-6),
+                                   ('/sys/fs/cgroup/docker/%s/cpu.stat' % cid, 'usage_usec', 1e-6)):
+            if os.path.exists(path):
+                with open(path) as handle:
+                    text = handle.read()
+                value = text.split()[0] if field is None else \
+                    next(line.split()[1] for line in text.splitlines() if line.startswith(field + ' '))
+                total += int(value) * scale
+                break
+        else:
+            raise RuntimeError('no cgroup CPU accounting found for container %s (%s)' % (name, cid))
+    return total
+
+
+def _own_children_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_playbook(*args, load_balancers=(), **kwargs):
+    """One playbook run: {wall_s, cpu_s (the whole machine), controller_cpu_s
+    (ansible-playbook and its children, from rusage), lbs_cpu_s (the load
+    balancers' containers, from their cgroups)} and its output."""
+    busy, own, lbs = cpu_busy_s(), _own_children_cpu_s(), container_cpu_s(load_balancers)
     wall, out = playbook(*args, **kwargs)
-    return wall, cpu_busy_s() - busy, out
+    return dict(wall_s=wall, cpu_s=cpu_busy_s() - busy, controller_cpu_s=_own_children_cpu_s() - own,
+                lbs_cpu_s=container_cpu_s(load_balancers) - lbs), out
+
+
+def converge_row(first, again, out, **row):
+    """A converge row: from bare and the re-run, wall and CPU (the machine's, the
+    controller's and the load balancers'), per load balancer too."""
+    n = row['load_balancers']
+    for key, run in (('converge', first), ('rerun', again)):
+        row.update({key + '_s': round(run['wall_s'], 1), key + '_cpu_s': round(run['cpu_s'], 1),
+                    key + '_controller_cpu_per_lb_s': round(run['controller_cpu_s'] / n, 2),
+                    key + '_lbs_cpu_per_lb_s': round(run['lbs_cpu_s'] / n, 2)})
+    row.update(rerun_changed=_changed(out), cores=os.cpu_count())
+    return row
 
 
 def _changed(out):
@@ -394,12 +436,10 @@ def _bare(scenario):
 def converge_times(profile):
     """The lab (one cluster, two load balancers): converge from bare containers, then the idempotent re-run."""
     _bare('default')
-    first, first_cpu, _ = timed_playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
-    again, again_cpu, out = timed_playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
-    return {'case': 'converge', 'profile': profile, 'inventory': 'lab', 'clusters': 1,
-            'load_balancers': len(LBS), 'converge_s': round(first, 1), 'converge_cpu_s': round(first_cpu, 1),
-            'rerun_s': round(again, 1), 'rerun_cpu_s': round(again_cpu, 1), 'rerun_changed': _changed(out),
-            'cores': os.cpu_count()}
+    first, _ = timed_playbook('site.yml', '-e', 'kubeha_profile=%s' % profile, load_balancers=LBS)
+    again, out = timed_playbook('site.yml', '-e', 'kubeha_profile=%s' % profile, load_balancers=LBS)
+    return converge_row(first, again, out, case='converge', profile=profile, inventory='lab', clusters=1,
+                        load_balancers=len(LBS))
 
 
 def fleet_converge_times():
@@ -410,15 +450,12 @@ def fleet_converge_times():
     rows = []
     for clusters in (fleet['clusters'][:1], fleet['clusters']):
         limit = ['--limit', ','.join(clusters)] if len(clusters) < len(fleet['clusters']) else []
+        lbs = [lb for c in clusters for lb in fleet['endpoints'][c]['load_balancers']]
         _bare('fleet')
-        first, first_cpu, _ = timed_playbook('site.yml', *limit, inventory=inventory)
-        again, again_cpu, out = timed_playbook('site.yml', *limit, inventory=inventory)
-        rows.append({'case': 'converge', 'profile': 'default', 'inventory': 'fleet',
-                     'clusters': len(clusters),
-                     'load_balancers': sum(len(fleet['endpoints'][c]['load_balancers']) for c in clusters),
-                     'converge_s': round(first, 1), 'converge_cpu_s': round(first_cpu, 1),
-                     'rerun_s': round(again, 1), 'rerun_cpu_s': round(again_cpu, 1),
-                     'rerun_changed': _changed(out), 'cores': os.cpu_count()})
+        first, _ = timed_playbook('site.yml', *limit, inventory=inventory, load_balancers=lbs)
+        again, out = timed_playbook('site.yml', *limit, inventory=inventory, load_balancers=lbs)
+        rows.append(converge_row(first, again, out, case='converge', profile='default', inventory='fleet',
+                                 clusters=len(clusters), load_balancers=len(lbs)))
     rows.extend(apt_alone(fleet))
     sh(['molecule', 'destroy', '-s', 'fleet'], timeout=600)
     return rows

@@ -68,13 +68,13 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
 
 
 def view(plan, host):
-    """The plan as ``host`` reads it: ``endpoint`` is its cluster's."""
+    """The plan as ``host`` reads it: its ``cluster``, that cluster's ``endpoint``,
+    and its own load balancer settings (``host``; empty for other hosts). Small on
+    purpose: every host holds its view, so it does not grow with the fleet."""
     cluster = (plan.get('member_of') or {}).get(host)
     if cluster is None:
         # a client: the first cluster it serves
         cluster = next((n for n in plan['clusters'] if host in plan['endpoints'][n]['members']),
                        plan['clusters'][0] if plan.get('clusters') else None)
-    out = dict(plan)
-    if cluster is not None:
-        out.update(cluster=cluster, endpoint=plan['endpoints'][cluster])
-    return out
+    return dict(cluster=cluster, endpoint=plan['endpoints'][cluster] if cluster is not None else plan['endpoint'],
+                host=(plan.get('hosts') or {}).get(host) or {})

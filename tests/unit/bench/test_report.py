@@ -34,3 +34,15 @@ def test_without_the_apt_rows_the_section_says_nothing_of_them():
 
 def test_the_packages_are_the_roles_own():
     assert {'haproxy', 'keepalived'} <= set(_role_packages())
+
+
+def test_cpu_per_load_balancer_is_reported_against_the_target():
+    lab = dict(row(1, 2, 18.0, 5.0), inventory='lab', converge_controller_cpu_per_lb_s=9.1,
+               converge_lbs_cpu_per_lb_s=7.0, rerun_controller_cpu_per_lb_s=4.2, rerun_lbs_cpu_per_lb_s=1.1)
+    fleet = dict(row(3, 6, 40.0, 11.0), converge_controller_cpu_per_lb_s=4.0, converge_lbs_cpu_per_lb_s=6.5,
+                 rerun_controller_cpu_per_lb_s=1.4, rerun_lbs_cpu_per_lb_s=0.9)
+    text = ''.join(converge_section({'started': 0, 'runs': [lab, fleet]}))
+    assert '| lab | 1 | 2 | 9.10 | 7.00 | 4.20 | 1.10 | not met |' in text
+    assert '| fleet | 3 | 6 | 4.00 | 6.50 | 1.40 | 0.90 | met |' in text
+    # rows of an older run (no per-load-balancer figures) leave the table out
+    assert 'CPU-seconds per load balancer' not in ''.join(converge_section({'started': 0, 'runs': [row(1, 2, 20.0, 6.0)]}))
