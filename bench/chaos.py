@@ -58,8 +58,7 @@ ROGUE_S = 20.0
 
 
 def verify_output():
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(R.ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(R.ROOT, '.build', 'collections'))
+    env = R.ansible_env(ANSIBLE_NOCOLOR='1')
     result = subprocess.run(['ansible-playbook', '-i', os.path.join(R.ROOT, 'inventory', 'lab'),
                              os.path.join(R.ROOT, 'playbooks', 'verify.yml'), '-e', 'verify_settle_seconds=0']
                             + SETTINGS,
@@ -340,8 +339,7 @@ def keepalived_config_rejected(holder, notes):
                 instances=[instance])
     before = _keepalived_files(backup)
     t = time.time()
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(R.ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(R.ROOT, '.build', 'collections'))
+    env = R.ansible_env(ANSIBLE_NOCOLOR='1')
     result = subprocess.run(['ansible', backup, '-i', os.path.join(R.ROOT, 'inventory', 'lab'),
                              '-m', 'kubeha.control_plane.vrrp_config', '-a', json.dumps(args)],
                             cwd=R.ROOT, env=env, capture_output=True, text=True, timeout=300)

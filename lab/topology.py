@@ -6,7 +6,8 @@ it is written is the inventory (inventory/lab, or a molecule scenario's).
     python3 lab/topology.py [-i INVENTORY]                   prints the endpoint as JSON
 
 bench/run.py, the molecule tests and lab/scripts/report.sh use it; nothing
-else in the lab repeats a name, an address or a port.
+else in the lab repeats a name, an address or a port. ansible_env() is the
+one environment every ansible-playbook run of the bench and the tests gets.
 """
 import argparse
 import json
@@ -20,6 +21,14 @@ sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
 from ansible_collections.kubeha.control_plane.plugins.filter.plan import plan  # noqa: E402
 
 DEFAULT_INVENTORY = os.path.join(ROOT, 'inventory', 'lab')
+
+
+def ansible_env(**extra):
+    """The environment of every ansible or ansible-playbook run of the lab, the
+    bench and the tests: this checkout's ansible.cfg and collection link, and
+    ``extra`` (ANSIBLE_NOCOLOR='1', say)."""
+    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), **extra)
 
 
 def _groups(data):

@@ -7,14 +7,16 @@ that tried to reach a host fails with the same message whether or not a Docker
 daemon runs on this machine. Each bad case must fail on the controller with the
 message naming host, variable and fix, and reach no host.
 """
-import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / 'lab'))
+from topology import ansible_env  # noqa: E402
 
 
 def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps=False,
@@ -53,10 +55,8 @@ def reached_a_host(out):
 
 
 def run_site(path, playbook=None, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=str(ROOT / '.build' / 'collections'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_CALLBACK_RESULT_FORMAT='json',
-               DOCKER_HOST='unix://%s' % (path.parent / 'no-docker.sock'))
+    env = ansible_env(ANSIBLE_NOCOLOR='1', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
+                      DOCKER_HOST='unix://%s' % (path.parent / 'no-docker.sock'))
     return subprocess.run(['ansible-playbook', '-i', str(path), str(playbook or ROOT / 'site.yml')]
                           + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 

@@ -11,7 +11,7 @@ import testinfra
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'lab'))
-from topology import inventory_data, inventory_plan  # noqa: E402
+from topology import ansible_env, inventory_data, inventory_plan  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import parse_show_stat  # noqa: E402
 
 # The scenario's own inventory (molecule's), read through the plan: names,
@@ -175,8 +175,7 @@ def failures_of(records):
 
 
 def run_playbook(playbook, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'))
+    env = ansible_env()
     result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
                              os.path.join(ROOT, playbook)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)

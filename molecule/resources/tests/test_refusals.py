@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT, T, node
+from conftest import ROOT, T, ansible_env, node
 
 pytestmark = pytest.mark.skipif(os.environ.get('KUBEHA_SCENARIO') != 'default',
                                 reason='runs against inventory/lab (default scenario)')
@@ -21,9 +21,7 @@ def fingerprint():
 
 
 def playbook(inventory, name, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
-               ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1')
+    env = ansible_env(ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1')
     result = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, name)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     return result.returncode, ' '.join((result.stdout + result.stderr).split())

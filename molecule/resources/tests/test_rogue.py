@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import EP, ROOT, T, docker, holders, node, settled, wait_for
+from conftest import EP, ROOT, T, ansible_env, docker, holders, node, settled, wait_for
 
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import rogue as R  # noqa: E402  bench/rogue.py: the one home of the rogue
@@ -60,8 +60,7 @@ def rogue_holds():
 
 
 def playbook(name, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1')
+    env = ansible_env(ANSIBLE_NOCOLOR='1')
     result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
                              os.path.join(ROOT, name)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
