@@ -22,3 +22,15 @@ def test_the_plan_is_completed_with_facts_in_one_place():
 
 def test_no_flag_switches_planning():
     assert callers(r'__kubeha_planned|kubeha_plan_facts|kubeha_plan_inputs|with_facts=') == []
+
+
+def test_the_whole_plan_is_a_fact_of_localhost_only():
+    """Computed and completed as localhost's fact (delegate_facts), never as a
+    run_once fact of every host: on ansible-core 2.21 that hands every host one
+    shared object, through which the facts gathered later leak from host to host
+    (ansible/ansible#87148; the plan then saw lb1's addresses on lb2)."""
+    import yaml
+    for name in ('plan.yml', 'facts.yml'):
+        tasks = yaml.safe_load((ROOT / 'roles' / 'kubeha' / 'tasks' / name).read_text())
+        setting = [t for t in tasks if '__kubeha_fleet' in (t.get('ansible.builtin.set_fact') or {})]
+        assert setting and all(t.get('delegate_to') == 'localhost' and t.get('delegate_facts') for t in setting)
