@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'lab'))
 from analysis import UNREADY_BOUND_S, kubectl_view, settled, stream_breaks, summarize  # noqa: E402
-from topology import inventory_plan  # noqa: E402
+from topology import ansible_env, inventory_plan  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import parse_show_stat  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import parse_state_file  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS  # noqa: E402
@@ -86,8 +86,7 @@ def dexec(name, command, check=True):
 
 
 def playbook(*args, inventory=os.path.join(ROOT, 'inventory', 'lab')):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'))
+    env = ansible_env()
     started = time.time()
     result = subprocess.run(['ansible-playbook', '-i', inventory] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
