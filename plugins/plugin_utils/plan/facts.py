@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import haproxy as H
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet
@@ -48,7 +49,7 @@ def _completed(host, entry, facts, problems):
         R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     family = facts.get('os_family') or OS_DEFAULT
     R.check_os_family(host, family, problems)
-    os = OS.get(family) or OS[OS_DEFAULT]
-    vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface), os=os['keepalived'])
-    haproxy = dict(entry['haproxy'], os=os['haproxy'], socket=os['haproxy']['socket'])
-    return dict(entry, vrrp=vrrp, haproxy=haproxy)
+    family = family if family in OS else OS_DEFAULT  # refused above; the plan stays whole
+    vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
+                os=OS[family]['keepalived'])
+    return dict(entry, vrrp=vrrp, haproxy=H.on_os(entry['haproxy'], family))

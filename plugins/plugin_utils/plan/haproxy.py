@@ -45,6 +45,13 @@ def metrics(eff, listen):
     return out
 
 
+def on_os(settings, family):
+    """haproxy's settings with the OS family's packages, unit and paths (``os``) and
+    its stats socket (``socket``, which the playbooks read): one place for both."""
+    os_settings = OS[family]['haproxy']
+    return dict(settings, os=os_settings, socket=os_settings['socket'])
+
+
 def haproxy(eff, servers, dual_stack, metrics_bind):
     """Every haproxy_ setting (without the prefix), and what the template needs besides:
     the binds, the servers, the OS's packages, unit and paths (``os``; Debian's
@@ -65,8 +72,6 @@ def haproxy(eff, servers, dual_stack, metrics_bind):
         binds = [host_port(listen, front)]
     out.update(frontend_port=front, binds=binds, backend_servers=servers,
                backend=HAPROXY_BACKEND_NAME,
-               os=OS[OS_DEFAULT]['haproxy'],
-               socket=OS[OS_DEFAULT]['haproxy']['socket'],
                monitor_url=monitor_url(eff),
                metrics_bind=metrics_bind)  # '' when the exporter is off
-    return out
+    return on_os(out, OS_DEFAULT)
