@@ -120,7 +120,7 @@ molecule: deps
 bench: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/run.py
-	python bench/report.py
+	python bench/report_performance.py
 
 # Faults a pair meets in production, judged against stated promises (lab must
 # be up: make lab); writes docs/reliability.md. The whole suite (bench/chaos.py

@@ -21,15 +21,11 @@ import threading
 import time
 import urllib.request
 
-import run as R
-from chaos import VRRP_DROP, booted
+import lab as R
+import report_observability
+from chaos import VRRP_DROP
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'alerts.json')
-PAGE = os.path.join(R.ROOT, 'docs', 'observability.md')
-PLOT = os.path.join(R.ROOT, 'docs', 'img', 'alerts-timeline.png')
-MONITOR = R.EP['addresses'][R.CLIENT]  # the lab's Prometheus runs on the client (group monitoring)
-PROMETHEUS = 'http://%s:9090' % MONITOR      # Debian's prometheus default port
-ALERTMANAGER = 'http://%s:9093' % MONITOR    # and prometheus-alertmanager's
 # How long a case may take to fire (the rule's `for:` + scrape + evaluation,
 # generously) and to resolve after recovery (a rebooted container included).
 FIRE_BOUND_S, RESOLVE_BOUND_S = 240.0, 180.0
@@ -43,6 +39,16 @@ ALSO_EXPECTED = {
 ALWAYS_EXPLAINED = {'KubehaVIPFlapping'}
 
 
+def monitor(port):
+    """The URL of a service of the lab's monitoring host: Prometheus (9090, Debian's
+    prometheus default port) or Alertmanager (9093, prometheus-alertmanager's). The
+    lab's Prometheus runs on the client (group monitoring)."""
+    return 'http://%s:%d' % (R.EP['addresses'][R.CLIENT], port)
+
+
+PROMETHEUS, ALERTMANAGER = 9090, 9093
+
+
 def get(url):
     with urllib.request.urlopen(url, timeout=5) as answer:
         return json.loads(answer.read().decode())
@@ -51,11 +57,12 @@ def get(url):
 def prometheus_alerts():
     """[(alertname, state, labels)] Prometheus holds now (pending or firing)."""
     return [(a['labels']['alertname'], a['state'], a['labels'])
-            for a in get(PROMETHEUS + '/api/v1/alerts')['data']['alerts']]
+            for a in get(monitor(PROMETHEUS) + '/api/v1/alerts')['data']['alerts']]
 
 
 def alertmanager_alerts():
-    return [(a['labels']['alertname'], a['labels']) for a in get(ALERTMANAGER + '/api/v2/alerts?active=true')]
+    return [(a['labels']['alertname'], a['labels'])
+            for a in get(monitor(ALERTMANAGER) + '/api/v2/alerts?active=true')]
 
 
 def firing(name, match=None):
@@ -69,7 +76,7 @@ def received(name, match=None):
 
 
 def targets_up():
-    active = get(PROMETHEUS + '/api/v1/targets')['data']['activeTargets']
+    active = get(monitor(PROMETHEUS) + '/api/v1/targets')['data']['activeTargets']
     return [t for t in active if t['labels']['job'].startswith('kubeha-')], all(
         t['health'] == 'up' for t in active if t['labels']['job'].startswith('kubeha-'))
 
@@ -114,11 +121,11 @@ def no_holder(holder):
 
 
 def killed_holder(holder):
-    R.sh(['docker', 'kill', holder])
+    R.kill(holder)
 
     def recover():
-        R.sh(['docker', 'start', holder])
-        booted(holder)
+        R.start(holder)
+        R.booted(holder)
     return [('KubehaLoadBalancerDown', {'lb': holder})], recover
 
 
@@ -204,64 +211,6 @@ def judge(name, expected, seen):
     return dict(other_alerts=others, unexplained=unexplained, met=met)
 
 
-def plot(results, samples, path):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    if not samples:
-        return
-    start = samples[0][0]
-    names = sorted(set(a for _t, alerts in samples for a, _s, _l in alerts))
-    fig, ax = plt.subplots(figsize=(11, 0.5 * len(names) + 1.8))
-    for row, name in enumerate(names):
-        for state, colour in (('pending', '#f0c36d'), ('firing', '#d9534f')):
-            xs = [t - start for t, alerts in samples if any(a == name and s == state for a, s, _l in alerts)]
-            ax.broken_barh([(x, 1.0) for x in xs], (row - 0.35, 0.7), color=colour,
-                           label=state if row == 0 else None)
-    for result in results:
-        x0 = result['at'] - start
-        ax.axvline(x0, color='black', lw=0.8)
-        ax.axvline(x0 + result['recovered_at'], color='green', lw=0.8, ls='--')
-        ax.text(x0 + 1, len(names) - 0.4, result['case'].replace('_', ' '), fontsize=8, va='bottom')
-    ax.set_yticks(range(len(names)))
-    ax.set_yticklabels(names, fontsize=8)
-    ax.set_xlabel('seconds (black: fault injected, dashed green: recovered)')
-    ax.set_title('Alerts in the lab\'s Prometheus during make alerts (pending: yellow, firing: red)')
-    ax.set_ylim(-0.6, len(names) + 0.4)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ('#f0c36d', '#d9534f')]
-    ax.legend(handles, ['pending', 'firing'], loc='lower right', fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=110)
-
-
-def table(results):
-    rows = ['| fault | alert | firing after | in Alertmanager after | resolved after recovery | other alerts | verdict |',
-            '|---|---|---|---|---|---|---|']
-    for r in results:
-        for e in r['expected']:
-            sec = (lambda v: '%.0f s' % v if v is not None else 'never')
-            rows.append('| %s | %s%s | %s | %s | %s | %s | %s |' % (
-                r['case'].replace('_', ' '), e['alert'],
-                ' (%s)' % ', '.join('%s=%s' % kv for kv in sorted(e['labels'].items())) if e['labels'] else '',
-                sec(e['firing_after_s']), sec(e['received_after_s']), sec(e['resolved_after_recovery_s']),
-                ', '.join(r['other_alerts']) or 'none', 'met' if r['met'] else '**not met**'))
-    return '\n'.join(rows)
-
-
-def report(data):
-    text = open(PAGE).read()
-    begin, end = '<!-- alerts:begin -->', '<!-- alerts:end -->'
-    body = '%s\n%s\n\nRun of %s; raw results: bench/results/alerts.json.\n%s' % (
-        begin, table(data['results']), data['date'], end)
-    head, _sep, rest = text.partition(begin)
-    _old, _sep, tail = rest.partition(end)
-    with open(PAGE, 'w') as handle:
-        handle.write(head + body + tail)
-    plot(data['results'], data['samples'], PLOT)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cases', default=','.join(ORDER))
@@ -269,7 +218,7 @@ def main():
     args = parser.parse_args()
     if args.report:
         with open(RESULTS) as handle:
-            report(json.load(handle))
+            report_observability.write(json.load(handle))
         return 0
     timeline = Timeline()
     timeline.start()
@@ -289,7 +238,7 @@ def main():
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as handle:
         json.dump(data, handle)
-    report(data)
+    report_observability.write(data)
     return 0 if all(r['met'] for r in results) else 1
 
 

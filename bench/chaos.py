@@ -4,8 +4,11 @@ lab at a recorded instant with the probe running, recovered, and judged
 against a promise stated beforehand. Raw results: bench/results/chaos.json;
 docs/reliability.md is generated from them (--report).
 
-It reuses the bench's lab access, probe and outage accounting (bench/run.py,
-bench/analysis.py). Traffic stays inside the lab's Docker network.
+A case is one entry of CASES: the fault, its injection, the promise, how a run
+is judged, and what the page says when it is not met. The lab is reached
+through bench/lab.py, outages are counted by bench/analysis.py, and the page
+is written by bench/report_reliability.py. Traffic stays inside the lab's
+Docker network.
 
   python bench/chaos.py                   the whole suite (SUITE): every case with the
                                           default profile, then the fast profile's and
@@ -18,16 +21,15 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import time
 
+import lab as R
+import report_reliability
 import rogue
-import run as R
 from analysis import summarize
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import profile_value
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'chaos.json')
-PAGE = os.path.join(R.ROOT, 'docs', 'reliability.md')
 VRRP_DROP = 'INPUT -p 112 -j DROP'
 VRRP_LOSS = 'INPUT -p 112 -m statistic --mode random --probability 0.30 -j DROP'
 PARTITION_S, LOSS_S, QUIET_S, APISERVERS_DOWN_S = 10.0, 60.0, 30.0, 10.0
@@ -58,12 +60,8 @@ ROGUE_S = 20.0
 
 
 def verify_output():
-    env = R.ansible_env(ANSIBLE_NOCOLOR='1')
-    result = subprocess.run(['ansible-playbook', '-i', os.path.join(R.ROOT, 'inventory', 'lab'),
-                             os.path.join(R.ROOT, 'playbooks', 'verify.yml'), '-e', 'verify_settle_seconds=0']
-                            + SETTINGS,
-                            cwd=R.ROOT, env=env, capture_output=True, text=True, timeout=600)
-    return ' '.join((result.stdout + result.stderr).split())
+    return R.ansible_output('ansible-playbook', 'playbooks/verify.yml', '-e', 'verify_settle_seconds=0',
+                            *SETTINGS)[1]
 
 
 def moves_since(t):
@@ -144,31 +142,26 @@ def active_and_enabled(lb):
     return out.split() == ['active', 'active', 'enabled', 'enabled']
 
 
-def booted(name):
-    return R.wait(lambda: R.dexec(name, 'systemctl is-system-running', check=False).strip()
-                  in ('running', 'degraded'), 120, 0.5)
-
-
 def backup_crash(holder, notes):
     backup = R.peer_of(holder)
     t = time.time()
-    R.sh(['docker', 'kill', backup])
+    R.kill(backup)
     time.sleep(8)
 
     def restore():
-        R.sh(['docker', 'start', backup])
-        booted(backup)
+        R.start(backup)
+        R.booted(backup)
     return t, restore
 
 
 def both_power_loss(holder, notes):
     t = time.time()
-    R.sh(['docker', 'kill'] + list(R.LBS))
+    R.kill(*R.LBS)
     time.sleep(2)
     started = time.time()
-    R.sh(['docker', 'start'] + list(R.LBS))
+    R.start(*R.LBS)
     for lb in R.LBS:
-        booted(lb)
+        R.booted(lb)
     serving = R.wait(lambda: len(R.holders()) == 1 and all(active_and_enabled(lb) for lb in R.LBS)
                      and R.tail_all_ok(2.0), POWER_BOUND_S, 0.5)
     notes.update(back_after_start_s=round(time.time() - started, 1), serving=serving,
@@ -227,9 +220,9 @@ def holder_reboot(holder, notes):
     cleanly by systemd, then started. It must take the VIP back only once its haproxy runs."""
     t = time.time()
     R.dexec(holder, 'systemctl poweroff', check=False)
-    R.wait(lambda: R.sh(['docker', 'inspect', '-f', '{{.State.Running}}', holder]).strip() == 'false', 60, 0.2)
-    R.sh(['docker', 'start', holder])
-    booted(holder)
+    R.wait(lambda: not R.running(holder), 60, 0.2)
+    R.start(holder)
+    R.booted(holder)
     back = R.wait(lambda: R.holders() == [holder], 120, 0.2)
     master_at = R.state_since(holder)
     mono = R.dexec(holder, 'systemctl show haproxy -p ActiveEnterTimestampMonotonic --value', check=False).strip()
@@ -248,11 +241,10 @@ def keepalived_real_time(lb):
 
 def cpu_starvation(holder, notes):
     t = time.time()
-    R.sh(['docker', 'update', '--cpus', str(STARVE_CPUS), holder])
+    R.limit_cpus(holder, STARVE_CPUS)
 
     def restore():
-        # every CPU of the machine: no limit (docker 20.10 keeps the old limit on --cpus 0)
-        R.sh(['docker', 'update', '--cpus', str(os.cpu_count() or 1), holder])
+        R.limit_cpus(holder)
     try:
         time.sleep(STARVE_S)
         notes['keepalived_real_time'] = keepalived_real_time(holder)
@@ -339,12 +331,9 @@ def keepalived_config_rejected(holder, notes):
                 instances=[instance])
     before = _keepalived_files(backup)
     t = time.time()
-    env = R.ansible_env(ANSIBLE_NOCOLOR='1')
-    result = subprocess.run(['ansible', backup, '-i', os.path.join(R.ROOT, 'inventory', 'lab'),
-                             '-m', 'kubeha.control_plane.vrrp_config', '-a', json.dumps(args)],
-                            cwd=R.ROOT, env=env, capture_output=True, text=True, timeout=300)
-    out = ' '.join((result.stdout + result.stderr).split())
-    notes['module_failed'] = result.returncode != 0
+    returncode, out = R.ansible_output('ansible', backup, '-m', 'kubeha.control_plane.vrrp_config',
+                                       '-a', json.dumps(args), timeout=300)
+    notes['module_failed'] = returncode != 0
     notes['names_the_cause'] = MISSING_INTERFACE in out and 'keepalived -t' in out
     notes['changed_or_left_behind'] = _keepalived_files(backup) != before
     notes['holder_kept'] = R.holders() == [holder]
@@ -386,8 +375,7 @@ def _rogue_speaks(holder, notes, secret):
     interval; the copied secret or a wrong one) speaks at priority 254 to both
     load balancers (bench/rogue.py). The holder must keep the VIP at every sample
     and verify must name the rogue's address and its MAC answering for the VIP."""
-    network = R.sh(['docker', 'inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}',
-                    holder]).split()[0]
+    network = R.network_of(holder)
     address = rogue.free_address(R.EP['vip_cidr'], list(R.EP['addresses'].values()) + [R.VIP])
     mac = rogue.create(network, address)
     copied = rogue.copied_settings(R.dexec(holder, 'cat /etc/keepalived/keepalived.conf'))
@@ -537,11 +525,6 @@ CASES = {
 }
 
 
-def label(result):
-    """The profile column: the profile, and any setting the run changed."""
-    return ' + '.join([result['profile']] + list(result.get('settings', [])))
-
-
 def converge(profile, sets=()):
     """Bring the lab to the profile and settings a run asks for (site.yml), then
     wait until VRRP is quiet: a switch of VRRP version leaves the peers deaf to
@@ -554,7 +537,7 @@ def converge(profile, sets=()):
 
 def run_case(name, profile, rate, sets=()):
     case = CASES[name]
-    R.sh(['docker', 'cp', os.path.join(R.ROOT, 'bench', 'probe.py'), '%s:%s' % (R.CLIENT, R.PROBE)])
+    R.install_probes()
     # each case starts where the inventory says: the VIP back on the expected holder
     # (a previous case's last move may have left it on the backup, preempting soon)
     R.steady(profile, R.EP['expected_holder'] or None)
@@ -585,99 +568,6 @@ def run_case(name, profile, rate, sets=()):
                 requests=summary['requests'], vip_moves=len(moves), moves=moves, notes=notes,
                 outcomes=summary['outcomes'], when=time.strftime('%Y-%m-%d %H:%M', time.gmtime(fault_t)))
 
-
-def took():
-    """How long the last whole suite (make chaos) took, for the page."""
-    try:
-        with open(RESULTS + '.took') as handle:
-            return ' The whole suite (`make chaos`, after `make lab`) took %d min %d s.' % divmod(
-                int(handle.read().strip()), 60)
-    except (IOError, OSError, ValueError):
-        return ''
-
-
-def report(results):
-    lines = ['# Reliability: faults drilled in the lab, and the promise each must keep', '',
-             'Generated by `make chaos` (bench/chaos.py) from bench/results/chaos.json; do not edit.',
-             'Each fault is injected at a recorded instant with the probe on the client (new TLS connection '
-             'per request to the VIP, 100 per second) and judged against the promise written before it ran. '
-             '**failed**: requests that got no answer; **delayed**: answered later than the pre-fault p99 + '
-             '250 ms; **VIP moves**: MASTER transitions recorded by the load balancers after the fault.', '',
-             'The lab runs a kube-apiserver stand-in (lab/standin/), not kube-apiserver.%s' % took(), '',
-             '| fault | profile | failed | delayed | longest wait (ms) | VIP moves | verdict | promise |',
-             '|---|---|---|---|---|---|---|---|']
-    for r in results:
-        lines.append('| %s | %s | %d / %d | %d | %s | %d | %s | %s |' % (
-            r['fault'], label(r), r['failed'], r['requests'], r['delayed'],
-            '%.0f' % r['longest_wait_ms'] if r['longest_wait_ms'] is not None else '-', r['vip_moves'],
-            'met' if r['met'] else '**not met**', r['promise']))
-    unmet = {}
-    for r in results:
-        if not r['met'] and CASES.get(r['case'], {}).get('limit'):
-            unmet.setdefault(r['case'], []).append(label(r))
-    if unmet:
-        lines += ['', '## Promises not met, and why', '']
-        lines += ['- **%s** (%s): %s.' % (case, ', '.join(rows), CASES[case]['limit'])
-                  for case, rows in unmet.items()]
-    lines += fast_as_default(results)
-    lines += ['', '## Details', '']
-    for r in results:
-        extra = ', '.join('%s %s' % (k, v) for k, v in sorted(r['notes'].items()) if k != 'profile')
-        lines.append('- **%s** (%s, %s): outcomes %s; moves %s%s' % (
-            r['case'], label(r), r['when'], r['outcomes'] or 'none', r['moves'] or 'none',
-            '; ' + extra if extra else ''))
-    lines += ['', '## Not drilled yet', '',
-              '- The rogue with a wrong secret, for the fast profile: it runs VRRPv3, which has no secret '
-              '(a copied configuration is all a rogue needs; see [security.md](security.md)).', '']
-    with open(PAGE, 'w') as handle:
-        handle.write('\n'.join(lines))
-
-
-SHORT = {'vrrp_loss': 'VRRP loss', 'cpu_starvation': 'CPU starvation'}
-WHY_FAST_MOVES_MORE = {
-    'vrrp_loss': 'Under VRRP loss that is the protocol: 0.1 s adverts make a backup take over after about '
-                 '0.35 s without one, so lost adverts turn into takeovers ten times as often, and no '
-                 'scheduling can bring back a packet lost on the wire.',
-    'cpu_starvation': 'Under starvation keepalived itself keeps its pace once it runs at real-time priority '
-                      '(see the false failovers above), but the haproxy check (curl, started by keepalived '
-                      'at normal priority, and haproxy itself) fails on a starved holder, and the fast '
-                      'profile leaves at the first failure (keepalived_track_fall 1).',
-}
-
-
-def fast_as_default(results):
-    """The section answering whether the fast profile could be the default, from the
-    rows of both profiles (without extra settings) for VRRP loss and starvation."""
-    rows = dict(((r['case'], r['profile']), r) for r in results if not r.get('settings'))
-    pairs = [(case, rows.get((case, 'default')), rows.get((case, 'fast')))
-             for case in ('vrrp_loss', 'cpu_starvation')]
-    pairs = [(case, d, f) for case, d, f in pairs if d and f]
-    if not pairs:
-        return []
-
-    def cell(r):
-        false = r['notes'].get('false_takeovers')
-        rt = r['notes'].get('keepalived_real_time')
-        return '%d | %d / %d | %s | %s' % (r['vip_moves'], r['failed'], r['requests'],
-                                          len(false) if false is not None else ('0' if not r['moves'] else '-'),
-                                          '-' if rt is None else ('yes' if rt else 'no'))
-    out = ['', '## Can the fast profile be the default?', '',
-           'The same faults with both profiles. **False failovers**: takeovers while the holder, by its own '
-           'log, was still MASTER at its full priority (its adverts came late or not at all), as opposed to '
-           'takeovers that followed its failing haproxy check. **Real-time**: whether the holder\'s keepalived '
-           'ran at a real-time priority during the fault (keepalived_max_auto_priority).', '',
-           '| fault | profile | VIP moves | failed | false failovers | real-time |', '|---|---|---|---|---|---|']
-    for case, d, f in pairs:
-        out += ['| %s | default | %s |' % (CASES[case]['fault'], cell(d)), '| | fast | %s |' % cell(f)]
-    worse = [case for case, d, f in pairs if f['vip_moves'] > d['vip_moves']]
-    if worse:
-        out += ['', 'No: the fast profile moved the VIP more often under %s. %s The default profile stays '
-                'the default; `fast` is for segments that lose no VRRP and load balancers that are never '
-                'starved, where its takeover in about 0.4 s (docs/performance.md) is worth it.'
-                % (' and '.join(SHORT[c] for c in worse), ' '.join(WHY_FAST_MOVES_MORE[c] for c in worse))]
-    else:
-        out += ['', 'The fast profile moved the VIP no more often than the default under these faults.']
-    return out
 
 # make chaos: every case with the default profile, then the runs that answer a
 # question of their own: (profile, settings, cases).
@@ -711,7 +601,7 @@ def run_group(profile, sets, cases, rate, results):
             print('  %s: failed %d, delayed %d, moves %d, %s' % (
                 name, result['failed'], result['delayed'], result['vip_moves'],
                 'met' if result['met'] else 'NOT MET'), flush=True)
-            results = [r for r in results if (r['case'], label(r)) != (name, label(result))] + [result]
+            results = [r for r in results if (r['case'], report_reliability.label(r)) != (name, report_reliability.label(result))] + [result]
             os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
             with open(RESULTS, 'w') as handle:
                 json.dump(results, handle, indent=1)
@@ -744,11 +634,9 @@ def main():
         for profile, sets, cases in groups:
             results = run_group(profile, sets, cases, args.rate, results)
         if groups is SUITE:
-            with open(RESULTS + '.took', 'w') as handle:
+            with open(report_reliability.TOOK, 'w') as handle:
                 handle.write('%d\n' % round(time.time() - started))
-    order = list(CASES)
-    report(sorted(results, key=lambda r: (order.index(r['case']) if r['case'] in order else 99, label(r))))
-    print('wrote %s' % PAGE)
+    print('wrote %s' % report_reliability.write(results, CASES))
 
 
 if __name__ == '__main__':

@@ -31,7 +31,7 @@ def suite():
 
 
 def query(suite, expr):
-    return suite.get(suite.PROMETHEUS + '/api/v1/query?' + urllib.parse.urlencode({'query': expr}))
+    return suite.get(suite.monitor(suite.PROMETHEUS) + '/api/v1/query?' + urllib.parse.urlencode({'query': expr}))
 
 
 def test_every_load_balancer_is_scraped_by_both_jobs(suite):

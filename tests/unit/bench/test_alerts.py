@@ -7,6 +7,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / 'bench'))
 import alerts  # noqa: E402
+import report_observability  # noqa: E402
 
 
 def expected(firing=20.0, received=20.5, resolved=3.0):
@@ -30,7 +31,7 @@ def test_judge(name, exp, seen, met, unexplained):
 
 
 def test_table_says_never_and_not_met():
-    rows = alerts.table([dict(case='no_holder', expected=expected(firing=None, received=None, resolved=None),
+    rows = report_observability.table([dict(case='no_holder', expected=expected(firing=None, received=None, resolved=None),
                               other_alerts=['KubehaKeepalivedDown'], met=False)]).splitlines()
     assert rows[2] == ('| no holder | KubehaVIPSplitBrain | never | never | never | KubehaKeepalivedDown '
                        '| **not met** |')

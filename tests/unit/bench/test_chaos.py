@@ -7,6 +7,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / 'bench'))
 import chaos  # noqa: E402
+import report_reliability  # noqa: E402
 
 OK = dict(failed=0, delayed=0, longest_wait_ms=120.0)
 DOWN_NAMED = dict(verify_named_cause=True, verify_blamed_the_vip=False)
@@ -41,15 +42,17 @@ def test_each_promise_is_judged(case, summary, moves, notes, met):
     assert bool(chaos.CASES[case]['judge'](summary, moves, notes)) is met
 
 
-def test_the_page_shows_every_run_and_a_missed_promise_plainly(tmp_path, monkeypatch):
-    monkeypatch.setattr(chaos, 'PAGE', str(tmp_path / 'reliability.md'))
+def test_the_page_shows_every_run_and_a_missed_promise_plainly(tmp_path):
     base = dict(profile='default', requests=6000, delayed=0, longest_wait_ms=80.0, outcomes={}, moves=[],
                 notes={'profile': 'default'}, when='2026-11-25 04:00')
-    chaos.report([dict(base, case='backup_crash', fault='f1', promise='p1', met=True, failed=0, vip_moves=0),
-                  dict(base, case='partition', fault='f2', promise='p2', met=False, failed=7, vip_moves=2)])
+    report_reliability.write(
+        [dict(base, case='partition', fault='f2', promise='p2', met=False, failed=7, vip_moves=2),
+         dict(base, case='backup_crash', fault='f1', promise='p1', met=True, failed=0, vip_moves=0)],
+        chaos.CASES, str(tmp_path / 'reliability.md'))
     text = (tmp_path / 'reliability.md').read_text()
     assert '| f1 | default | 0 / 6000 | 0 | 80 | 0 | met | p1 |' in text
     assert '| f2 | default | 7 / 6000 | 0 | 80 | 2 | **not met** | p2 |' in text
+    assert text.index('| f1 |') < text.index('| f2 |')  # in the order of the table of cases
 
 
 def test_failed_away_from_moves():

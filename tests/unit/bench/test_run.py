@@ -7,7 +7,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles impo
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / 'bench'))
-from run import config_change  # noqa: E402
+from run import CASES, config_change_args as config_change  # noqa: E402
 
 
 def effective(extra_vars):
@@ -27,3 +27,13 @@ def test_every_config_change_run_changes_the_config_and_the_last_restores_it(rep
 
 def test_a_single_config_change_run_is_a_change():
     assert effective(config_change(0, 1)) != effective([])
+
+
+@pytest.mark.parametrize('name', sorted(CASES))
+def test_a_case_is_one_entry_with_its_fault_and_what_the_page_says(name):
+    case = CASES[name]
+    assert callable(case.inject) and case.inject.__name__ == name
+    assert case.title and case.metric in ('outage_s', 'failed', 'routed_after_bound')
+    profiles = ('guide', 'default', 'fast') if case.guide else ('default', 'fast')
+    assert set(profiles) <= set(case.bounds) and {'default', 'fast'} <= set(case.targets)
+    assert not case.vip or case.metric == 'outage_s'  # a case that moves the VIP is judged by the outage

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Turn bench/results/results.json into docs/performance.md and docs/img/bench-*.png."""
+"""Turn bench/results/results.json into docs/performance.md and docs/img/bench-*.png:
+the page writer of make bench. What it says of each case (title, metric, bound,
+target) comes from the case's entry in bench/run.py's CASES."""
 import datetime
 import json
 import os
@@ -10,59 +12,11 @@ from analysis import DELAY_MARGIN_MS, UNREADY_BOUND_S, aggregate  # noqa: E402
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (  # noqa: E402
     PROFILE_VARIABLES, PROFILES as PROFILE_TABLE, takeover_bound_s, vip_move_bounds_s,
 )
-from run import MAX_WAIT_S, MIN_AFTER_FAULT_S, PLAN as LAB_PLAN, PRE_S, SETTLE_S  # noqa: E402
+import lab  # noqa: E402
+from run import CASES, MAX_WAIT_S, PRE_S, SETTLE_S, min_after_fault_s  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES = ['guide', 'default', 'fast']
-# (title, metric, unit, targets by profile, bound by profile)
-CASES = {
-    'keepalived_stop': ('keepalived stopped gracefully on the VIP holder', 'outage_s', 's',
-                        {'default': '<= 0.5 s', 'fast': '<= 0.3 s'},
-                        {'guide': '0.6 s (priority-0 advert, then skew)', 'default': '0.6 s (priority-0 advert, then skew)',
-                         'fast': '0.06 s (priority-0 advert, then skew)'}),
-    'keepalived_kill': ('keepalived SIGKILLed on the VIP holder', 'outage_s', 's',
-                        {'default': '<= 4.0 s', 'fast': '<= 1.0 s'},
-                        {'guide': '3.6 s (3 x 1 s + skew), or until restarted',
-                         'default': '~0: peer takes over at 3.6 s, restart after 5 s',
-                         'fast': '~0: peer takes over at 0.36 s, restart after 2 s'}),
-    'holder_container_kill': ('VIP holder container killed', 'outage_s', 's',
-                              {'default': '<= 4.0 s', 'fast': '<= 1.0 s'},
-                              {'guide': '3.6 s', 'default': '3.6 s (3 x 1 s + skew)',
-                               'fast': '0.36 s (3 x 0.1 s + skew)'}),
-    'haproxy_kill': ('haproxy SIGKILLed (stays dead) on the VIP holder', 'outage_s', 's',
-                     {'default': '<= 4.0 s', 'fast': '<= 1.5 s'},
-                     {'guide': 'never (no track script)',
-                      'default': '2.6 s (2 x 1 s checks, FAULT, then skew 0.6 s)',
-                      'fast': '1.06 s (1 x 1 s check, FAULT, then skew 0.06 s)'}),
-    'apiserver_kill': ('an apiserver SIGKILLed (connections refused)', 'failed', 'requests',
-                       {'default': '0', 'fast': '0'},
-                       {'guide': 'failures until 3 failed TCP checks (no redispatch)',
-                        'default': '0 with redispatch', 'fast': '0 with redispatch'}),
-    'apiserver_container_kill': ('an apiserver container killed (connections time out)', 'failed', 'requests',
-                                 {'default': '0', 'fast': '0'},
-                                 {'guide': 'failures until 3 checks time out (no redispatch)',
-                                  'default': '0: redispatch after timeout connect 1 s',
-                                  'fast': '0: redispatch after timeout connect 0.5 s'}),
-    'apiserver_unready': ('an apiserver unready (/readyz 500) but listening', 'routed_after_bound', 'requests',
-                          {'default': '0', 'fast': '0'},
-                          {'guide': 'never taken out (TCP check)', 'default': 'out after 2 s + 2 x 1 s',
-                           'fast': 'out after 1 s + 1 x 0.25 s'}),
-    'apiserver_graceful_restart': ('an apiserver restarted gracefully (SIGTERM: /readyz 500, serves 8 s more, '
-                                   'starts unready)', 'failed', 'requests', {'default': '0', 'fast': '0'},
-                                   {'guide': 'failures once it stops listening (TCP check, no redispatch)',
-                                    'default': '0: out of rotation within 6 s, it serves for 8 s',
-                                    'fast': '0: out of rotation within 1.75 s'}),
-    'control_plane_roll': ('a control-plane upgrade: every apiserver restarted gracefully in turn', 'failed',
-                           'requests', {'default': '0', 'fast': '0'},
-                           {'guide': 'failures at each restart (TCP check, no redispatch)',
-                            'default': '0', 'fast': '0'}),
-    'maintenance': ('planned maintenance of the VIP holder (maintenance.yml)', 'failed', 'requests',
-                    {'default': '0', 'fast': '0'}, {p: 'requests in flight at 2 VIP moves' for p in PROFILES}),
-    'config_change': ('configuration change rolled out with site.yml', 'failed', 'requests',
-                      {'default': '0', 'fast': '0'}, {p: '0 (reload, holder last)' for p in PROFILES}),
-}
-
-
 def took(results):
     if 'finished' not in results:
         return 'an unknown time (it did not finish)'
@@ -92,7 +46,8 @@ def plots(results, img_dir):
     import matplotlib.pyplot as plt
     os.makedirs(img_dir, exist_ok=True)
     made = {}
-    for case, (title, _, _, _, _) in CASES.items():
+    for case, entry in CASES.items():
+        title = entry.title
         runs = [r for r in results['runs'] if r.get('case') == case and r.get('rep') == 0]
         if not runs:
             continue
@@ -115,7 +70,7 @@ def plots(results, img_dir):
         plt.close(fig)
         made[case] = path
     # measured median vs bound, for the outage cases
-    backup = min(LAB_PLAN['endpoint']['priorities'].values())  # the lab's backup takes over
+    backup = min(lab.EP['priorities'].values())  # the lab's backup takes over
     bars = [(case, dict((p, vip_move_bounds_s(p, backup)[case]) for p in PROFILES
                         if vip_move_bounds_s(p, backup)[case] is not None))
             for case in ('holder_container_kill', 'haproxy_kill', 'keepalived_stop')]
@@ -148,7 +103,7 @@ def window_text(results):
     """How a run was bounded, from the results (runs before they were recorded
     there used bench/run.py's values)."""
     window = results.get('window') or {'pre_s': PRE_S, 'settle_s': SETTLE_S, 'max_wait_s': MAX_WAIT_S,
-                                       'min_after_fault_s': MIN_AFTER_FAULT_S}
+                                       'min_after_fault_s': min_after_fault_s()}
     longer = ['%s %s' % (case.replace('_', ' '), ', '.join('%g s (%s)' % (s, p) for p, s in by_profile.items()))
               for case, by_profile in sorted(window['min_after_fault_s'].items())]
     return ('the probe starts %g s before the fault; the run ends once every request has succeeded for %g s, '
@@ -184,7 +139,7 @@ def summary_table(results):
            % DELAY_MARGIN_MS,
            '| case | profile | N | failed | delayed | longest wait (ms) | VIP move (s) |\n'
            '|---|---|---|---|---|---|---|\n']
-    for case, (title, _, _, _, _) in CASES.items():
+    for case in CASES:
         for profile in PROFILES:
             prs = [r for r in results['runs'] if r.get('case') == case and r['profile'] == profile]
             if not prs:
@@ -318,7 +273,7 @@ def main():
     when = datetime.datetime.utcfromtimestamp(results['started']).strftime('%Y-%m-%d %H:%M UTC')
     machine = results.get('machine', {})
     out = ['# Measured failover\n\n',
-           '*Generated by `make bench` (`bench/run.py`, then `bench/report.py`) on %s. Do not edit by hand.*\n\n' % when,
+           '*Generated by `make bench` (`bench/run.py`, then `bench/report_performance.py`) on %s. Do not edit by hand.*\n\n' % when,
            'What a client sees, measured from the lab\'s client container: `bench/probe.py` opens a **new TLS '
            'connection per request** to the VIP at %g requests/s, GETs `/healthz`, and records each '
            'outcome; two long-lived connections stand in for `kubectl logs -f`. A fault is injected at a recorded '
@@ -338,7 +293,8 @@ def main():
            '**fast** is tuned for sub-second takeover (see the end of this page).\n\n']
     out.extend(summary_table(results))
     out.extend(kubectl_table(results))
-    for case, (title, name, unit, targets, bounds) in CASES.items():
+    for case, entry in CASES.items():
+        title, name, unit, targets, bounds = entry.title, entry.metric, entry.unit, entry.targets, entry.bounds
         runs = [r for r in results['runs'] if r.get('case') == case]
         if not runs:
             continue

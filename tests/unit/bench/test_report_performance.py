@@ -4,7 +4,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / 'bench'))
-from report import converge_section  # noqa: E402
+from report_performance import converge_section  # noqa: E402
 from run import _role_packages  # noqa: E402
 
 
