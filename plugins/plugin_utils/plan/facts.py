@@ -8,7 +8,7 @@ host is contacted. Once the load balancers' network facts are gathered (a
 read-only call), ``with_facts()`` adds what only they tell: the VRRP
 interface where keepalived_interface is unset (the one whose subnet holds the
 VIP) and the OS's packages, units and paths; and it runs the rules that read
-them (the OS is one this collection is tested on, the
+them (the OS is one this collection is tested on, the run acts as root, the
 interface exists and holds the VIP's subnet and the host's address; VRIDs
 shared by clusters whose networks are now known)."""
 
@@ -49,6 +49,7 @@ def _completed(host, entry, facts, problems):
         R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     family = facts.get('os_family') or OS_DEFAULT
     R.check_os_family(host, family, problems)
+    R.check_root(host, facts, problems)
     family = family if family in OS else OS_DEFAULT  # refused above; the plan stays whole
     vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
                 os=OS[family]['keepalived'])

@@ -115,7 +115,8 @@ def host_variables(hostvars, host, unreadable=None):
 
 def network_facts(hostvars, host):
     """The gathered facts the plan reads of ``host`` (its interfaces and their
-    addresses, its OS family), or None when none were gathered."""
+    addresses, its OS family, the user the run acts as), or None when none were
+    gathered."""
     try:
         facts = hostvars[host]['ansible_facts']
     except KeyError:
@@ -124,7 +125,8 @@ def network_facts(hostvars, host):
         return None
     names = list(facts['interfaces'])
     subset = dict((n.replace('-', '_'), facts.get(n.replace('-', '_')) or {}) for n in names)
-    subset.update(interfaces=names, os_family=facts.get('os_family'))
+    subset.update(interfaces=names, os_family=facts.get('os_family'), user_id=facts.get('user_id'),
+                  effective_user_id=facts.get('effective_user_id'))
     return plain(subset)
 
 

@@ -263,6 +263,20 @@ def check_os_family(host, family, problems):
                      % (family, ', '.join(sorted(OS))))
 
 
+def check_root(host, facts, problems):
+    """With facts: the run acts on the load balancer as root. Its packages,
+    files under /etc, units and raw VRRP sockets all need it; without become a
+    run would otherwise fail at its first change with a raw permission error."""
+    uid = facts.get('effective_user_id')
+    if uid is None or int(uid) == 0:
+        return
+    problems.add(host, 'reached as %s (uid %s) without become, but the load balancers need root '
+                       '(packages, /etc, units, VRRP sockets): run ansible-playbook with -b (--become), or '
+                       'set ansible_become: true for the load balancers in the inventory; add '
+                       '--ask-become-pass (-K) if sudo asks for a password'
+                 % (facts.get('user_id') or 'a user', uid))
+
+
 def check_vip6_interface(host, eff, vip6, interface, facts, problems):
     """With facts: a plain IPv6 VIP lies in an IPv6 subnet of the VRRP interface."""
     if '/' in str(eff.get('keepalived_vip_ipv6')) or eff.get('keepalived_allow_vip_outside_subnet'):

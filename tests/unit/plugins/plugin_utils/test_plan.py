@@ -407,3 +407,19 @@ def test_a_load_balancer_of_an_untested_os_family_is_refused():
     plan = build(with_facts={'lb2': redhat})
     assert plan['errors'] == ['lb2: runs RedHat, an OS family kubeha.control_plane is not tested on '
                               '(tested: Debian, as Debian 12 and 13): use a load balancer that runs one of those']
+
+
+@pytest.mark.parametrize('uid, refused', [(0, False), ('0', False), (None, False), (1000, True)])
+def test_a_run_without_become_is_refused_naming_the_fix(uid, refused):
+    """Facts gathered as a user that is not root: every change would fail, so the
+    run is refused before any, naming -b and ansible_become."""
+    seen = dict(facts('lb2'), user_id='kubeha' if uid else 'root', effective_user_id=uid)
+    plan = build(with_facts={'lb2': seen})
+    if not refused:
+        assert plan['errors'] == []
+        return
+    assert plan['errors'] == [
+        'lb2: reached as kubeha (uid 1000) without become, but the load balancers need root '
+        '(packages, /etc, units, VRRP sockets): run ansible-playbook with -b (--become), or set '
+        'ansible_become: true for the load balancers in the inventory; add --ask-become-pass (-K) if sudo '
+        'asks for a password']
