@@ -114,7 +114,7 @@ PROFILE_VARIABLES = tuple(sorted(PROFILES['default']))
 
 # What differs by OS family (ansible_facts.os_family): packages, units, paths.
 # The one home of these values (the roles have no vars/<OS>.yml). Only Debian
-# (12 bookworm, 13 trixie) is tested, so only Debian is here: the plan refuses a
+# is tested (12 bookworm in make test), so only Debian is here: the plan refuses a
 # load balancer of another family, naming it. A new family is a new entry,
 # tested in the lab first.
 OS_DEFAULT = 'Debian'
