@@ -129,11 +129,16 @@ def booted(name, timeout=120):
 
 
 # ----------------------------------------------------------- playbooks
+# Output the suites parse (the recap, the messages): never coloured, even
+# under molecule, which forces colour on for what it starts.
+PLAIN = dict(ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+
+
 def playbook(*args, inventory=INVENTORY):
     """(seconds, output) of ansible-playbook with this checkout's environment; raises on failure."""
     started = time.time()
     result = subprocess.run(['ansible-playbook', '-i', inventory] + list(args),
-                            cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=1800)
+                            cwd=ROOT, env=ansible_env(**PLAIN), capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
         raise RuntimeError('ansible-playbook %s failed:\n%s' % (' '.join(args), result.stdout[-3000:]))
     return time.time() - started, result.stdout
@@ -143,7 +148,7 @@ def ansible_output(*args, timeout=600):
     """(returncode, stdout and stderr on one line) of an ansible or ansible-playbook
     command line against the lab inventory, uncoloured; never raises on failure."""
     result = subprocess.run([args[0], '-i', INVENTORY] + list(args[1:]), cwd=ROOT,
-                            env=ansible_env(ANSIBLE_NOCOLOR='1'), capture_output=True, text=True, timeout=timeout)
+                            env=ansible_env(**PLAIN), capture_output=True, text=True, timeout=timeout)
     return result.returncode, ' '.join((result.stdout + result.stderr).split())
 
 
