@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Build the lab's base image offline-capable: Debian + systemd + python3 via
-# debootstrap from the host's configured Debian mirror, then `docker import`.
+# Build the lab's base image offline-capable: Debian + systemd + python3 +
+# sshd + sudo via debootstrap from the host's configured Debian mirror, then
+# `docker import`. The image has the user `deploy` with passwordless sudo and
+# the lab's SSH key (.build/ssh/lab_ed25519, made here when missing): the lab is
+# reached over SSH as that user with become, as a user's hosts are.
 # haproxy and keepalived are NOT in the image: the roles install them.
-# Cached by tag: an existing image is kept unless FORCE=1.
+# The rootfs is cached by suite and package list (FORCE=1 rebuilds it); the
+# image on top is rebuilt by docker's cache whenever the key or Dockerfile changes.
 #
 #   build-image.sh [bookworm|trixie]      (default: bookworm)
 set -euo pipefail
 
 SUITE="${1:-${KUBEHA_LAB_SUITE:-bookworm}}"
 TAG="kubeha-lab:${SUITE}"
-ROOTFS_TAG="kubeha-lab-rootfs:${SUITE}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
+KEY="$HERE/../../.build/ssh/lab_ed25519"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-if [ "${FORCE:-0}" != 1 ] && docker image inspect "$TAG" >/dev/null 2>&1; then
-  echo "build-image: $TAG already present"
-  exit 0
+pkgs=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,iputils-ping,iptables,curl,openssl,ca-certificates,procps,gnupg,openssh-server,sudo
+ROOTFS_TAG="kubeha-lab-rootfs:${SUITE}-$(echo "$pkgs" | sha1sum | cut -c1-8)"
+
+# The controller side of SSH: the client, and the lab's own key (never a user's).
+command -v ssh >/dev/null 2>&1 || {
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssh-client >/dev/null; }
+if [ ! -f "$KEY" ]; then
+  mkdir -p "$(dirname "$KEY")"
+  chmod 700 "$(dirname "$KEY")"
+  ssh-keygen -q -t ed25519 -N '' -C kubeha-lab -f "$KEY"
 fi
 
 # The mirror this machine already uses (deb822 or one-line format).
@@ -32,8 +44,6 @@ if [ -z "$mirror" ]; then
   exit 1
 fi
 security="${KUBEHA_DEBIAN_SECURITY_MIRROR:-$(awk '/^URIs:/ && $2 ~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}"
-
-pkgs=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,iputils-ping,iptables,curl,openssl,ca-certificates,procps,gnupg
 
 build_rootfs() {
   root=$(mktemp -d /tmp/kubeha-rootfs.XXXXXX)
@@ -69,6 +79,8 @@ build_rootfs() {
 if [ "${FORCE:-0}" = 1 ] || ! docker image inspect "$ROOTFS_TAG" >/dev/null 2>&1; then
   build_rootfs
 fi
-echo "build-image: building $TAG"
-docker build -q --pull=false --build-arg "ROOTFS=$ROOTFS_TAG" -t "$TAG" "$HERE/../image" >/dev/null
+context=$(mktemp -d /tmp/kubeha-image.XXXXXX)
+cp "$HERE/../image/Dockerfile" "$KEY.pub" "$context/"
+docker build -q --pull=false --build-arg "ROOTFS=$ROOTFS_TAG" -t "$TAG" "$context" >/dev/null
+rm -rf "$context"
 echo "build-image: $TAG ready"

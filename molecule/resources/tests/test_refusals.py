@@ -42,10 +42,9 @@ COMPLETED = "TASK [kubeha.control_plane.kubeha : Complete the plan with the load
     (['-e', 'haproxy_timeout_client=forever'], "haproxy_timeout_client 'forever' is not a haproxy time"),
     (['-e', 'keepalived_auth_pass=ninechars'], 'keepalived_auth_pass has 9 characters: use 1-8'),
     (['-e', 'keepalived_advert_int=0.5'], 'keepalived_advert_int 0.5: VRRPv2 needs whole seconds >= 1'),
-    # reached as a user that is not root, without become (the lab's docker
-    # exec as another user, as SSH without -b would): refused by the facts
-    (['-e', 'ansible_user=nobody'], '%s: reached as nobody (uid 65534) without become, but the load '
-                                    'balancers need root' % ', '.join(T['lbs'])),
+    # the lab's SSH user without become (a run without -b): refused by the facts
+    (['-e', 'ansible_become=false'], '%s: reached as deploy (uid 1000) without become, but the load '
+                                     'balancers need root' % ', '.join(T['lbs'])),
 ])
 def test_refused_before_any_host_changes(extra, message):
     before = fingerprint()
