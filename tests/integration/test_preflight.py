@@ -1,10 +1,9 @@
 """site.yml refuses a bad inventory before it touches any host.
 
-The inventory's hosts are Docker containers that do not exist, behind a Docker
-socket that does not exist either (DOCKER_HOST points into the test's temporary
-directory), so a run never touches a real container, lab or not, and any task
-that tried to reach a host fails with the same message whether or not a Docker
-daemon runs on this machine. Each bad case must fail on the controller with the
+The inventory's hosts exist only there: each is reached over SSH at a closed
+port of the controller's loopback, so a run never touches a real host, lab or
+not, and any task that tried to reach one fails at once as UNREACHABLE, with
+only ansible-core installed. Each bad case must fail on the controller with the
 message naming host, variable and fix, and reach no host.
 """
 import subprocess
@@ -17,6 +16,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'lab'))
 from topology import ansible_env  # noqa: E402
+
+
+# These hosts exist only in the inventory: any attempt to reach one goes to a
+# closed port of the controller's loopback and is refused at once (UNREACHABLE).
+NOWHERE = {'ansible_connection': 'ssh', 'ansible_host': '127.0.0.1', 'ansible_port': 1}
 
 
 def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps=False,
@@ -34,9 +38,8 @@ def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps
     for host, values in (host_vars or {}).items():
         (lbs if host in lbs else cps).setdefault(host, {}).update(values)
     data = {'all': {
-        'vars': dict({'ansible_connection': 'community.docker.docker',
-                      'keepalived_vip': '10.250.0.100/24', 'keepalived_auth_pass': 'secret1'},
-                     **(group_vars or {})),
+        'vars': dict(NOWHERE, **dict({'keepalived_vip': '10.250.0.100/24', 'keepalived_auth_pass': 'secret1'},
+                                     **(group_vars or {}))),
         'children': {(rename or {}).get('loadbalancers', 'loadbalancers'): {'hosts': lbs},
                      (rename or {}).get('control_plane', 'control_plane'): {'hosts': cps}}}}
     if monitoring:
@@ -46,8 +49,8 @@ def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps
     return path
 
 
-# What a task that tries to reach one of the hosts prints (docker CLI, then ansible).
-REACHED_A_HOST = ('Cannot connect to the Docker daemon', 'UNREACHABLE', 'unreachable=1')
+# What a task that tries to reach one of the hosts prints.
+REACHED_A_HOST = ('UNREACHABLE', 'unreachable=1')
 
 
 def reached_a_host(out):
@@ -55,8 +58,7 @@ def reached_a_host(out):
 
 
 def run_site(path, playbook=None, *args):
-    env = ansible_env(ANSIBLE_NOCOLOR='1', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
-                      DOCKER_HOST='unix://%s' % (path.parent / 'no-docker.sock'))
+    env = ansible_env(ANSIBLE_NOCOLOR='1', ANSIBLE_CALLBACK_RESULT_FORMAT='json')
     return subprocess.run(['ansible-playbook', '-i', str(path), str(playbook or ROOT / 'site.yml')]
                           + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
@@ -220,8 +222,7 @@ def fleet_inventory(tmp_path, alpha=None, beta=None, extra_beta_hosts=()):
     children['beta'] = {'hosts': dict((h, {}) for h in ['b-lb1', 'b-lb2', 'b-cp1'] + list(extra_beta_hosts)),
                         'vars': dict({'keepalived_vip': '10.250.2.100/24', 'keepalived_vrid': 52},
                                      **(beta or {}))}
-    data = {'all': {'vars': {'ansible_connection': 'community.docker.docker',
-                             'keepalived_auth_pass': 'secret1', 'kubeha_clusters': ['alpha', 'beta']},
+    data = {'all': {'vars': dict(NOWHERE, keepalived_auth_pass='secret1', kubeha_clusters=['alpha', 'beta']),
                     'children': children}}
     path = tmp_path / 'hosts.yml'
     path.write_text(yaml.safe_dump(data))

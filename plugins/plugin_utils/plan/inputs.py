@@ -106,11 +106,29 @@ def host_variables(hostvars, host, unreadable=None):
     for name in list(hvars.keys()):
         if name.startswith(PREFIXES) or name == 'ansible_host':
             try:
-                out[name] = plain(hvars[name])
+                value = plain(hvars[name])
+                missing = undefined_in(value, hvars)
+                if missing:
+                    raise ValueError("'%s' is undefined" % missing[0])
+                out[name] = value
             except Exception as exc:  # pylint: disable=broad-except
                 if unreadable is not None:
                     unreadable[name] = str(getattr(exc, 'message', exc)).split('\n', maxsplit=1)[0]
     return out
+
+
+def undefined_in(value, hvars):
+    """The variables a template still in ``value`` uses and the host lacks.
+    ansible-core before 2.19 hands an unrenderable hostvars template back as its
+    text ("{{ vault_x }}") instead of failing; 2.19 and later fail, as this says."""
+    if not isinstance(value, str) or not ('{{' in value or '{%' in value):
+        return []
+    import jinja2.meta  # pylint: disable=import-outside-toplevel
+    try:
+        names = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(value))
+    except jinja2.TemplateSyntaxError:
+        return []
+    return sorted(n for n in names if n not in hvars)
 
 
 def network_facts(hostvars, host):

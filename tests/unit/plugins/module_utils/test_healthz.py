@@ -24,7 +24,9 @@ def pki(tmp_path_factory):
              '-keyout', str(d / 'ca.key'), '-out', str(d / 'ca.crt'))
     _openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cp-test',
              '-keyout', str(d / 'srv.key'), '-out', str(d / 'srv.csr'))
-    (d / 'ext').write_text('subjectAltName=IP:127.0.0.1\n')
+    # As kubeadm's certificates have them; Python 3.13's default verification
+    # (VERIFY_X509_STRICT) refuses a certificate without its issuer's key id.
+    (d / 'ext').write_text('subjectAltName=IP:127.0.0.1\nauthorityKeyIdentifier=keyid,issuer\n')
     _openssl('x509', '-req', '-in', str(d / 'srv.csr'), '-CA', str(d / 'ca.crt'), '-CAkey',
              str(d / 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', str(d / 'ext'),
              '-out', str(d / 'srv.crt'))

@@ -423,3 +423,17 @@ def test_a_run_without_become_is_refused_naming_the_fix(uid, refused):
         '(packages, /etc, units, VRRP sockets): run ansible-playbook with -b (--become), or set '
         'ansible_become: true for the load balancers in the inventory; add --ask-become-pass (-K) if sudo '
         'asks for a password']
+
+
+def test_a_template_older_cores_hand_back_unrendered_is_named_unreadable():
+    """ansible-core 2.16-2.18 return '{{ vault_x }}' from hostvars when vault_x is
+    undefined (2.19 fails instead): the plan names it as 2.19 would, not as a
+    32-character password."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import host_variables
+    hostvars = {'lb1': {'keepalived_auth_pass': '{{ vault_keepalived_auth_pass }}',
+                        'keepalived_vip': '{{ vip }}/24', 'vip': '10.0.0.100',
+                        'haproxy_frontend_port': 6443}}
+    unreadable = {}
+    got = host_variables(hostvars, 'lb1', unreadable)
+    assert unreadable == {'keepalived_auth_pass': "'vault_keepalived_auth_pass' is undefined"}
+    assert got == {'keepalived_vip': '{{ vip }}/24', 'haproxy_frontend_port': 6443}
