@@ -10,6 +10,7 @@
 #     the lab is removed afterwards, also on failure.
 #
 #   tests/matrix.sh [floor|newest ...]     (default: both)
+#   MATRIX_KEEP_LAB=1 leaves the last entry's lab up after a pass, to look at it.
 #
 # floor:  the oldest ansible-core meta/runtime.yml claims, on Debian 12.
 # newest: the newest ansible-core release, on Debian 13 (haproxy 3.0, keepalived 2.3).
@@ -79,8 +80,8 @@ run_entry() {
     ansible-playbook -i inventory/lab playbooks/failover_drill.yml -e drill_confirm=true > "$log/drill.log" || {
       tail -n 60 "$log/drill.log"; exit 1; }
   )
-  molecule destroy -s default >/dev/null
   trap - EXIT
+  [ -n "${MATRIX_KEEP_LAB:-}" ] || molecule destroy -s default >/dev/null
   echo "=== matrix $entry: ok (logs in .build/matrix-$entry/)"
 }
 
