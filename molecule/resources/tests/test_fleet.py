@@ -94,6 +94,24 @@ def _vrrp_record(lb, name):
     return node(lb).check_output('cat %s/%s.state' % (ep['state_dir'], ep['instance']))
 
 
+# keepalived's words for a check that failed or ran out of time, or for itself
+# running late (its timers fired late: it did not get the CPU in time).
+OVERLOADED = re.compile(r'VRRP_Script\(\w+\) (failed|timed out)|[Tt]imed out|exceeded .*timeout|'
+                        r'thread timer expired')
+
+
+def _what_keepalived_said(lb, since):
+    """keepalived's log on ``lb`` since ``since`` (epoch), and its track scripts'
+    last results: why a load balancer changed state."""
+    log = node(lb).run('journalctl -u keepalived -o short-precise --no-pager --since @%d' % int(since)).stdout
+    tracks = node(lb).run('grep -H . %s/*.track %s/*.timedout 2>/dev/null' % ((EPS[_cluster_of(lb)]['state_dir'],) * 2)).stdout
+    return log.strip().splitlines()[-25:] + tracks.strip().splitlines()
+
+
+def _cluster_of(lb):
+    return [name for name in EPS if lb in EPS[name]['load_balancers']][0]
+
+
 def test_a_holder_crash_in_the_dual_stack_cluster_leaves_the_others_untouched():
     name = DUAL[0]
     ep = EPS[name]
@@ -138,9 +156,22 @@ def test_a_holder_crash_in_the_dual_stack_cluster_leaves_the_others_untouched():
     assert len(requests) > 100 and requests[0]['outcome'] == requests[-1]['outcome'] == 'ok'
     late = [r for r in failed if not killed_at - 1 <= r['t'] <= moved_at + 3]
     assert late == [], late[:5]
-    # the other clusters: no VRRP transition on any of their load balancers
-    for key, record in before.items():
-        assert _vrrp_record(key[1], key[0]) == record, key
+    # The other clusters: no VRRP transition on any of their load balancers that
+    # their own checks do not explain. What this proves is isolation: no advert,
+    # VRID or unicast peer crosses from one cluster to another. It cannot prove
+    # that a cluster is immune to load: every lab host shares the controller's
+    # two cores with the crashed container as it boots again, and a fast-profile
+    # cluster (keepalived_track_fall 1, 1 s check timeout) gives up its VIP when
+    # one of its checks times out, by design, or when keepalived itself runs
+    # late. Such a transition must show as a failed or timed-out check, or a late
+    # timer, in that cluster's keepalived log; one without (an advert from
+    # elsewhere) fails the test.
+    moved = [key for key, record in before.items() if _vrrp_record(key[1], key[0]) != record]
+    said = dict((key, _what_keepalived_said(key[1], killed_at)) for key in moved)
+    unexplained = [key for key in moved if not any(
+        OVERLOADED.search(line) for other, lb in before if other == key[0]
+        for line in _what_keepalived_said(lb, killed_at))]
+    assert unexplained == [], said
 
 
 def test_a_rerun_runs_the_roles_only_where_something_differs():
