@@ -49,6 +49,7 @@ class Units(object):
         self.systemctl = module.get_bin_path('systemctl', required=True)
         self.result = dict((key, []) for key in NOTHING_DONE)
         self.context = context or {}
+        self.linked = False  # a unit was enabled with --no-reload: reload once at the end
 
     def failed(self, **kwargs):
         self.module.fail_json(**dict(self.context, **dict(self.result, **kwargs)))
@@ -81,6 +82,7 @@ class Units(object):
                     rc, out, err = self.run('enable', '--no-reload', name)
                     if rc != 0:
                         self.fail(name, 'enable', rc, out, err)
+                    self.linked = True
                 self._changed(name, 'enabled')
         active = self.run('is-active', '--quiet', name)[0] == 0
         if spec['state'] != 'started' or not active:
@@ -100,9 +102,16 @@ class Units(object):
             if rc != 0:
                 self.failed(msg='systemctl daemon-reload failed (rc %d); no unit was touched' % rc,
                             stdout=out, stderr=err)
-        for spec in specs:
-            watched = spec.get('changed_by')
-            changed = bool(changed_paths) if watched is None else bool(set(watched) & set(changed_paths))
-            wanted = spec.get('changed_state') if changed and spec.get('changed_state') else spec['state']
-            self.bring_up(dict(spec, state=wanted))
+        try:
+            for spec in specs:
+                watched = spec.get('changed_by')
+                changed = bool(changed_paths) if watched is None else bool(set(watched) & set(changed_paths))
+                wanted = spec.get('changed_state') if changed and spec.get('changed_state') else spec['state']
+                self.bring_up(dict(spec, state=wanted))
+        finally:
+            # One reload after the links, also when a unit failed: systemd 257 (Debian
+            # 13) otherwise finds its unit directories newer than its last load, and
+            # every later systemctl call warns that units changed on disk.
+            if self.linked:
+                self.run('daemon-reload')
         return self.result

@@ -192,7 +192,7 @@ def test_a_stopped_service_is_started_not_reloaded(tmp_path, systemd, run_module
     conf = tmp_path / 'haproxy.cfg'
     result = run_module(config_files, {'files': [{'path': str(conf), 'content': 'new\n'}], 'units': HAPROXY,
                                        'daemon_reload': True})
-    assert systemd.calls() == ['daemon-reload', 'enable --no-reload haproxy', 'start haproxy']
+    assert systemd.calls() == ['daemon-reload', 'enable --no-reload haproxy', 'start haproxy', 'daemon-reload']
     assert result['units']['started'] == ['haproxy'] and result['units']['reloaded'] == []
 
 

@@ -13,7 +13,8 @@ def test_brings_each_unit_up_in_order_in_one_call(systemd, run_module):
         {'name': 'firewall'}, {'name': 'keepalived'}, {'name': 'exporter', 'state': 'restarted'}]})
     assert result['rc'] == 0 and result['changed']
     assert systemd.calls() == ['daemon-reload', 'enable --no-reload firewall', 'start firewall',
-                               'enable --no-reload keepalived', 'start keepalived', 'restart exporter']
+                               'enable --no-reload keepalived', 'start keepalived', 'restart exporter',
+                               'daemon-reload']  # once more after the links (systemd 257 warns otherwise)
     assert result['started'] == ['firewall', 'keepalived'] and result['restarted'] == ['exporter']
     assert result['enabled'] == ['firewall', 'keepalived']
     assert result['changed_units'] == ['firewall', 'keepalived', 'exporter']
@@ -40,7 +41,7 @@ def test_running_but_disabled_is_enabled_not_started(systemd, run_module):
     (systemd / 'keepalived.active').touch()
     result = run_module(units, {'units': [{'name': 'keepalived'}]})
     assert result['changed'] and result['started'] == [] and result['enabled'] == ['keepalived']
-    assert systemd.calls() == ['enable --no-reload keepalived']
+    assert systemd.calls() == ['enable --no-reload keepalived', 'daemon-reload']
 
 
 def test_check_mode_says_what_it_would_do_and_does_nothing(systemd, run_module):
@@ -61,6 +62,8 @@ def test_a_unit_that_fails_stops_the_rest_and_shows_its_status(systemd, run_modu
     assert result['status'].startswith('keepalived - status') and 'Job for keepalived failed.' in result['stderr']
     assert result['started'] == ['firewall']
     assert not any('exporter' in call for call in systemd.calls())
+    # the links made before the failure are loaded all the same
+    assert systemd.calls()[-1] == 'daemon-reload'
 
 
 def test_a_masked_unit_is_refused_with_the_fix(systemd, run_module):

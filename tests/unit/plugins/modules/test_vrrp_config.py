@@ -171,7 +171,7 @@ def test_files_then_keepalived_conf_then_units_in_one_call(tmp_path, systemd, wi
     assert os.path.exists(result['dest']) and result['dest'] in result['changed_paths']
     # a drop-in was written: systemd reloads its units before any starts
     assert systemd.calls() == ['daemon-reload', 'enable --no-reload keepalived', 'start keepalived',
-                               'enable --no-reload exporter', 'start exporter']
+                               'enable --no-reload exporter', 'start exporter', 'daemon-reload']
     assert result['units']['started'] == ['keepalived', 'exporter']
 
 
