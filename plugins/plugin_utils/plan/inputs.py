@@ -103,11 +103,14 @@ def host_variables(hostvars, host, unreadable=None):
     if isinstance(inputs, dict) and inputs:
         return plain(inputs)
     out = {}
+    # ansible's hostvars render templates as they are read; ansible-inventory's
+    # data (a plain dict, as lab/topology.py reads it) holds them as written.
+    rendered = not isinstance(hvars, dict)
     for name in list(hvars.keys()):
         if name.startswith(PREFIXES) or name == 'ansible_host':
             try:
                 value = plain(hvars[name])
-                missing = undefined_in(value, hvars)
+                missing = undefined_in(value, hvars) if rendered else []
                 if missing:
                     raise ValueError("'%s' is undefined" % missing[0])
                 out[name] = value

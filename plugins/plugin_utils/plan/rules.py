@@ -259,7 +259,7 @@ def check_os_family(host, family, problems):
     """With facts: the host's OS family is one the roles are tested on."""
     if family not in OS:
         problems.add(host, 'runs %s, an OS family kubeha.control_plane is not tested on (tested: %s, '
-                           'as Debian 12): use a load balancer that runs one of those'
+                           'as Debian 12 and 13): use a load balancer that runs one of those'
                      % (family, ', '.join(sorted(OS))))
 
 

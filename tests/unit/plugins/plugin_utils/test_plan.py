@@ -406,7 +406,7 @@ def test_a_load_balancer_of_an_untested_os_family_is_refused():
     redhat = dict(facts('lb2'), os_family='RedHat')
     plan = build(with_facts={'lb2': redhat})
     assert plan['errors'] == ['lb2: runs RedHat, an OS family kubeha.control_plane is not tested on '
-                              '(tested: Debian, as Debian 12): use a load balancer that runs one of those']
+                              '(tested: Debian, as Debian 12 and 13): use a load balancer that runs one of those']
 
 
 @pytest.mark.parametrize('uid, refused', [(0, False), ('0', False), (None, False), (1000, True)])
@@ -430,10 +430,18 @@ def test_a_template_older_cores_hand_back_unrendered_is_named_unreadable():
     undefined (2.19 fails instead): the plan names it as 2.19 would, not as a
     32-character password."""
     from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import host_variables
-    hostvars = {'lb1': {'keepalived_auth_pass': '{{ vault_keepalived_auth_pass }}',
-                        'keepalived_vip': '{{ vip }}/24', 'vip': '10.0.0.100',
-                        'haproxy_frontend_port': 6443}}
+    import collections
+
+    class HostVarsVars(collections.UserDict):  # what 2.16 hands back: renders on read, not a dict
+        pass
+
+    written = {'keepalived_auth_pass': '{{ vault_keepalived_auth_pass }}',
+               'keepalived_vip': '{{ vip }}/24', 'vip': '10.0.0.100', 'haproxy_frontend_port': 6443}
     unreadable = {}
-    got = host_variables(hostvars, 'lb1', unreadable)
+    got = host_variables({'lb1': HostVarsVars(written)}, 'lb1', unreadable)
     assert unreadable == {'keepalived_auth_pass': "'vault_keepalived_auth_pass' is undefined"}
     assert got == {'keepalived_vip': '{{ vip }}/24', 'haproxy_frontend_port': 6443}
+    # ansible-inventory's data (a dict) holds templates as written: nothing is unreadable there
+    unreadable = {}
+    assert host_variables({'lb1': written}, 'lb1', unreadable)['keepalived_auth_pass'].startswith('{{')
+    assert unreadable == {}
