@@ -186,13 +186,32 @@ def _own_children_cpu_s():
     return usage.ru_utime + usage.ru_stime
 
 
+def ssh_masters_cpu_s():
+    """{pid: CPU-seconds} of the controller's SSH connection masters
+    (ControlPersist): they detach from ansible-playbook, so its rusage misses them."""
+    tick, out = os.sysconf('SC_CLK_TCK'), {}
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as handle:
+                argv = handle.read().split(b'\0')
+            with open('/proc/%s/stat' % pid) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if os.path.basename(argv[0]) == b'ssh' and any(b'ControlPersist' in a for a in argv):
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
+
+
 def timed_playbook(*args, load_balancers=(), **kwargs):
     """One playbook run: {wall_s, cpu_s (the whole machine), controller_cpu_s
-    (ansible-playbook and its children, from rusage), lbs_cpu_s (the load
-    balancers' containers, from their cgroups)} and its output."""
-    busy, own, lbs = cpu_busy_s(), _own_children_cpu_s(), container_cpu_s(load_balancers)
+    (ansible-playbook and its children, from rusage, plus what the SSH connection
+    masters it uses spent meanwhile), lbs_cpu_s (the load balancers' containers,
+    from their cgroups)} and its output."""
+    busy, own, lbs, masters = cpu_busy_s(), _own_children_cpu_s(), container_cpu_s(load_balancers), ssh_masters_cpu_s()
     wall, out = playbook(*args, **kwargs)
-    return dict(wall_s=wall, cpu_s=cpu_busy_s() - busy, controller_cpu_s=_own_children_cpu_s() - own,
+    ssh = sum(cpu - masters.get(pid, 0.0) for pid, cpu in ssh_masters_cpu_s().items())
+    return dict(wall_s=wall, cpu_s=cpu_busy_s() - busy, controller_cpu_s=_own_children_cpu_s() - own + ssh,
                 lbs_cpu_s=container_cpu_s(load_balancers) - lbs), out
 
 
