@@ -15,6 +15,7 @@
 # floor:  the oldest ansible-core meta/runtime.yml claims, on Debian 12.
 # newest: the newest ansible-core release, on Debian 13 (haproxy 3.0, keepalived 2.3).
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the run too
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
@@ -25,9 +26,10 @@ declare -A SUITE=([floor]=bookworm [newest]=trixie)
 # A Python of that minor: on PATH, or under pyenv (ansible-core 2.20+ needs >= 3.12).
 find_python() {
   local minor="$1" candidate
+  # (pyenv's shim is on PATH for every version it knows, but runs only the selected ones)
   for candidate in "$(command -v "python$minor" || true)" \
                    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$minor".*/bin/python"$minor"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return; fi
+    if [ -n "$candidate" ] && "$candidate" -c '' >/dev/null 2>&1; then echo "$candidate"; return; fi
   done
   echo "matrix: no Python $minor on PATH or under pyenv; install it (pyenv install $minor)" >&2
   return 1
@@ -37,9 +39,9 @@ venv_for() {
   local entry="$1" venv=".venv-core${CORE[$1]%.*}"
   if [ ! -f "$venv/.installed-${CORE[$entry]}" ]; then
     rm -rf "$venv"
-    "$(find_python "${PYTHON[$entry]}")" -m venv "$venv"
+    "$(find_python "${PYTHON[$entry]}")" -m venv "$venv" >&2
     "$venv/bin/pip" install -q --disable-pip-version-check "ansible-core==${CORE[$entry]}" \
-      "$(grep -i '^pytest==' requirements-dev.txt)" "$(grep -i '^matplotlib==' requirements-dev.txt)"
+      "$(grep -i '^pytest==' requirements-dev.txt)" "$(grep -i '^matplotlib==' requirements-dev.txt)" >&2
     touch "$venv/.installed-${CORE[$entry]}"
   fi
   echo "$root/$venv"
@@ -61,16 +63,20 @@ run_entry() {
   echo "=== matrix $entry: ansible-core ${CORE[$entry]} (Python ${PYTHON[$entry]}), Debian $suite"
   (
     export PATH="$venv/bin:$PATH"
-    ansible --version | sed -n 1p
+    version="$(ansible --version | sed -n 1p)"
+    echo "$version"
+    case "$version" in
+      *"core ${CORE[$entry]}]"*) ;;
+      *) echo "matrix: $entry should run ansible-core ${CORE[$entry]}, not: $version" >&2; exit 1 ;;
+    esac
     pytest -q tests/unit tests/integration
     bash tests/sanity.sh
   )
   bash lab/scripts/build-image.sh "$suite"
   export KUBEHA_LAB_SUITE="$suite"
   trap 'molecule destroy -s default >/dev/null 2>&1 || true' EXIT
-  molecule destroy -s default >/dev/null
-  molecule create -s default >/dev/null
-  molecule prepare -s default --force >/dev/null
+  { molecule destroy -s default && molecule create -s default && molecule prepare -s default --force; } \
+    > "$log/molecule.log" 2>&1 || { tail -n 60 "$log/molecule.log"; exit 1; }
   (
     export PATH="$venv/bin:$PATH"
     ansible-playbook -i inventory/lab site.yml > "$log/converge.log" || { tail -n 60 "$log/converge.log"; exit 1; }
@@ -81,7 +87,7 @@ run_entry() {
       tail -n 60 "$log/drill.log"; exit 1; }
   )
   trap - EXIT
-  [ -n "${MATRIX_KEEP_LAB:-}" ] || molecule destroy -s default >/dev/null
+  [ -n "${MATRIX_KEEP_LAB:-}" ] || molecule destroy -s default >> "$log/molecule.log" 2>&1
   echo "=== matrix $entry: ok (logs in .build/matrix-$entry/)"
 }
 

@@ -20,12 +20,14 @@ def _openssl(*args):
 def pki(tmp_path_factory):
     """A CA, a server cert for 127.0.0.1 signed by it, and an unrelated CA."""
     d = tmp_path_factory.mktemp('pki')
+    # A CA with key usage and a server certificate with its issuer's key id, as
+    # kubeadm's are: Python 3.13's default verification (VERIFY_X509_STRICT)
+    # refuses certificates without them.
     _openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca',
+             '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
              '-keyout', str(d / 'ca.key'), '-out', str(d / 'ca.crt'))
     _openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cp-test',
              '-keyout', str(d / 'srv.key'), '-out', str(d / 'srv.csr'))
-    # As kubeadm's certificates have them; Python 3.13's default verification
-    # (VERIFY_X509_STRICT) refuses a certificate without its issuer's key id.
     (d / 'ext').write_text('subjectAltName=IP:127.0.0.1\nauthorityKeyIdentifier=keyid,issuer\n')
     _openssl('x509', '-req', '-in', str(d / 'srv.csr'), '-CA', str(d / 'ca.crt'), '-CAkey',
              str(d / 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', str(d / 'ext'),
