@@ -6,8 +6,9 @@
 #   - ansible-test sanity over the shipped tarball (tests/sanity.sh);
 #   - the lab (molecule/default's hosts, on the entry's Debian release) created
 #     and prepared, then site.yml from bare, site.yml again (changed=0 on every
-#     host), verify.yml and the failover drill, over SSH as the lab's sudo user;
-#     the lab is removed afterwards, also on failure.
+#     host), verify.yml and the failover drill, over SSH as the lab's sudo user,
+#     and no unit left for a daemon-reload; the lab is removed afterwards, also
+#     on failure.
 #
 #   tests/matrix.sh [floor|newest ...]     (default: both)
 #   MATRIX_KEEP_LAB=1 leaves the last entry's lab up after a pass, to look at it.
@@ -85,6 +86,13 @@ run_entry() {
     ansible-playbook -i inventory/lab playbooks/verify.yml > "$log/verify.log" || { tail -n 60 "$log/verify.log"; exit 1; }
     ansible-playbook -i inventory/lab playbooks/failover_drill.yml -e drill_confirm=true > "$log/drill.log" || {
       tail -n 60 "$log/drill.log"; exit 1; }
+    # systemd has loaded every unit file as it is on disk (systemd 257, Debian 13,
+    # warns on each systemctl call otherwise): nothing left for a daemon-reload
+    ansible loadbalancers -i inventory/lab -o -m ansible.builtin.command \
+      -a 'systemctl show haproxy keepalived kubeha-vrrp-exporter -p NeedDaemonReload --value' > "$log/units.log"
+    if grep -q yes "$log/units.log"; then
+      echo "matrix: units changed on disk since systemd last loaded them:" >&2; cat "$log/units.log" >&2; exit 1
+    fi
   )
   trap - EXIT
   [ -n "${MATRIX_KEEP_LAB:-}" ] || molecule destroy -s default >> "$log/molecule.log" 2>&1
