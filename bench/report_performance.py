@@ -188,8 +188,9 @@ def converge_section(results):
         return []
     when = results.get('converge_measured') or results['started']
     out = ['## Converge time\n\n',
-           '`site.yml` from bare containers (packages not installed yet), then again (idempotent), measured '
-           'on %s%s. Targets: the lab\'s re-run at most 8 s, its converge from bare at most 20 s, and all '
+           '`site.yml` from bare containers (packages not installed yet), then again (idempotent), over SSH '
+           'as the lab\'s sudo user with become, pipelining and ControlPersist (as the README recommends), '
+           'measured on %s%s. Targets: the lab\'s re-run at most 8 s, its converge from bare at most 20 s, and all '
            'the fleet\'s clusters at most 1.5 times one cluster\'s time.\n\n'
            % (datetime.datetime.utcfromtimestamp(when).strftime('%Y-%m-%d %H:%M UTC'),
               ' (`bench/run.py --converge-only`, %d s)' % results['converge_took_s']
@@ -232,7 +233,7 @@ def cpu_per_lb_lines(conv):
         return []
     out = ['### CPU-seconds per load balancer\n\n',
            'What each run cost, divided by its load balancers: the controller (`ansible-playbook` and every '
-           'process it started, from their resource usage) and the load balancers themselves (their '
+           'process it started, from their resource usage, plus its SSH connection masters) and the load balancers themselves (their '
            'containers\' cgroups). In the lab every host is a container on the controller\'s cores, so both '
            'count against one machine; the controller\'s share is what a real controller pays. Target: at most '
            '%.1f controller CPU-seconds per load balancer on a re-run.\n\n' % CONTROLLER_RERUN_TARGET_S,
