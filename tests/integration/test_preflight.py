@@ -137,6 +137,14 @@ def refused(result, message):
      'kubeha_metrics_address: node'),
     ({'group_vars': {'keepalived_prority': 90, 'kubeha_strict_variables': True}},
      'keepalived_prority is not a variable of kubeha.control_plane (did you mean keepalived_priority?)'),
+    # VIPs that are nobody's to take, by their address class
+    ({'group_vars': {'keepalived_vip': '10.250.0.0/24'}},
+     'nolab-lb1, nolab-lb2: keepalived_vip 10.250.0.0 is the network address of 10.250.0.0/24: '
+     "choose a free host address in the load balancers' subnet"),
+    ({'group_vars': {'keepalived_vip': '10.250.0.255/24'}},
+     'keepalived_vip 10.250.0.255 is the broadcast address of 10.250.0.0/24'),
+    ({'group_vars': {'keepalived_vip_ipv6': 'fe80::100/64', 'keepalived_vrrp_version': 3}},
+     'keepalived_vip_ipv6 fe80::100 is a link-local address'),
 ])
 def test_bad_inventory_is_refused_before_any_host_is_contacted(tmp_path, kwargs, message):
     refused(run_site(inventory(tmp_path, **kwargs)), message)

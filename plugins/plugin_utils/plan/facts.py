@@ -9,8 +9,9 @@ read-only call), ``with_facts()`` adds what only they tell: the VRRP
 interface where keepalived_interface is unset (the one whose subnet holds the
 VIP) and the OS's packages, units and paths; and it runs the rules that read
 them (the OS is one this collection is tested on, the run acts as root, the
-interface exists and holds the VIP's subnet and the host's address; VRIDs
-shared by clusters whose networks are now known)."""
+interface exists and holds the VIP's subnet and the host's address, a VIP is
+neither the default gateway nor the network or broadcast address of the subnet
+it lands in; VRIDs shared by clusters whose networks are now known)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -45,6 +46,7 @@ def _completed(host, entry, facts, problems):
     vip, vip6 = K.vips(given)
     interface = K.interface(given, vip, facts)
     R.check_interface(host, given, vip, interface, entry['address'], facts, problems)
+    R.check_vip_on_host(host, given, vip, vip6, interface, facts, problems)
     if vip6 is not None:
         R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     family = facts.get('os_family') or OS_DEFAULT

@@ -147,7 +147,9 @@ def network_facts(hostvars, host):
     names = list(facts['interfaces'])
     subset = dict((n.replace('-', '_'), facts.get(n.replace('-', '_')) or {}) for n in names)
     subset.update(interfaces=names, os_family=facts.get('os_family'), user_id=facts.get('user_id'),
-                  effective_user_id=facts.get('effective_user_id'))
+                  effective_user_id=facts.get('effective_user_id'),
+                  gateways=[gateway for gateway in ((facts.get('default_ipv4') or {}).get('gateway'),
+                                                    (facts.get('default_ipv6') or {}).get('gateway')) if gateway])
     return plain(subset)
 
 

@@ -184,6 +184,54 @@ def check_reserved(host, eff, problems):
                            'this network (keepalived_reserved_vrids): pick a free VRID' % vrid)
 
 
+def vip_class(ip, network=None):
+    """Why ``ip`` cannot be a VIP by its class, or by its place in ``network``
+    (the subnet it is given with, or the one it lies in on the host); None when
+    it can."""
+    if ip.is_unspecified:
+        return 'is the unspecified address'
+    if ip.is_loopback:
+        return 'is a loopback address'
+    if ip.is_multicast:
+        return 'is a multicast address'
+    if ip.is_link_local:
+        return 'is a link-local address, which no router forwards to the clients'
+    if network is not None and network.num_addresses > 2:  # a /31 or /32 has no such addresses
+        if ip == network.network_address:
+            return 'is the network address of %s' % network
+        if ip.version == 4 and ip == network.broadcast_address:
+            return 'is the broadcast address of %s' % network
+    return None
+
+
+def _check_vip_class(host, name, ip, network, problems):
+    why = vip_class(ip, network)
+    if why:
+        problems.add(host, '%s %s %s: choose a free host address in the load balancers\' subnet'
+                     % (name, ip, why))
+    return why
+
+
+def check_vip_on_host(host, eff, vip, vip6, interface, facts, problems):
+    """With facts: a VIP given without a prefix is no network or broadcast
+    address of the subnet it lies in on the VRRP interface, and no VIP is the
+    default gateway of the load balancer (taking the router's address would cut
+    the whole subnet off)."""
+    nets = interface_networks(facts).get(interface) or []
+    gateways = set(facts.get('gateways') or [])
+    for name, ip in (('keepalived_vip', vip), ('keepalived_vip_ipv6', vip6)):
+        if ip is None:
+            continue
+        if str(ip.ip) in gateways:
+            problems.add(host, '%s %s is the default gateway of this host (the router of its subnet): '
+                               'taking it would cut every host on the subnet off; choose a free '
+                               'address in the load balancers\' subnet' % (name, ip.ip))
+        elif '/' not in str(eff.get(name)):
+            for net in nets:
+                if ip.ip in net.network and _check_vip_class(host, name, ip.ip, net.network, problems):
+                    break
+
+
 def check_vip(host, eff, addresses, address, problems):
     """keepalived_vip: set, an address, nobody's, in this load balancer's subnet."""
     text = eff.get('keepalived_vip') or ''
@@ -195,6 +243,8 @@ def check_vip(host, eff, addresses, address, problems):
     if vip is None:
         problems.add(host, 'keepalived_vip %r is not an IP address: use the '
                            '192.168.1.100/24 form' % text)
+        return
+    if _check_vip_class(host, 'keepalived_vip', vip.ip, vip.network if '/' in str(text) else None, problems):
         return
     if str(vip.ip) in addresses:
         problems.add(host, 'keepalived_vip %s is the address of host %s: choose a free '
@@ -218,6 +268,9 @@ def check_vip6(host, eff, vip, addresses, problems):
     if vip6 is None or vip6.version != 6:
         problems.add(host, 'keepalived_vip_ipv6 %r is not an IPv6 address: use the '
                            'fd00:10::100/64 form' % text)
+    elif _check_vip_class(host, 'keepalived_vip_ipv6', vip6.ip, vip6.network if '/' in str(text) else None,
+                          problems):
+        return
     elif vip is not None and vip.version == 6:
         problems.add(host, 'keepalived_vip_ipv6 %s is set beside an IPv6 keepalived_vip %s: '
                            'it is the IPv6 VIP of a dual-stack endpoint, whose keepalived_vip '

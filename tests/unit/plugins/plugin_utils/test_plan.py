@@ -136,6 +136,21 @@ def test_the_plan_holds_no_secret():
      'keepalived_track_interval 0.5: keepalived before 2.3 reads whole seconds only'),
     ({'keepalived_track_weight': -1}, None, None,
      "keepalived_track_weight weight -1 of 'chk_haproxy': when it fails, priority 101 drops only to 100"),
+    # addresses no VIP can have, in either family
+    ({'keepalived_vip': '192.168.1.0/24'}, None, None,
+     "lb1, lb2: keepalived_vip 192.168.1.0 is the network address of 192.168.1.0/24: choose a free host "
+     "address in the load balancers' subnet"),
+    ({'keepalived_vip': '192.168.1.255/24'}, None, None,
+     'keepalived_vip 192.168.1.255 is the broadcast address of 192.168.1.0/24'),
+    ({'keepalived_vip': '169.254.0.100/16'}, None, None, 'keepalived_vip 169.254.0.100 is a link-local address'),
+    ({'keepalived_vip': '127.0.0.100/8'}, None, None, 'keepalived_vip 127.0.0.100 is a loopback address'),
+    ({'keepalived_vip': '224.0.0.18/24'}, None, None, 'keepalived_vip 224.0.0.18 is a multicast address'),
+    ({'keepalived_vip': '0.0.0.0/24'}, None, None, 'keepalived_vip 0.0.0.0 is the unspecified address'),
+    ({'keepalived_vip_ipv6': 'fe80::100/64'}, None, None,
+     'keepalived_vip_ipv6 fe80::100 is a link-local address, which no router forwards to the clients'),
+    ({'keepalived_vip_ipv6': 'fd00:10::/64'}, None, None,
+     'keepalived_vip_ipv6 fd00:10:: is the network address of fd00:10::/64'),
+    ({'keepalived_vip_ipv6': 'ff02::12/64'}, None, None, 'keepalived_vip_ipv6 ff02::12 is a multicast address'),
 ])
 def test_each_problem_is_named(group_vars, host_vars, groups, message):
     errors = build(group_vars, host_vars, groups)['errors']
@@ -154,6 +169,15 @@ ELSEWHERE = {'address': '192.168.1.77', 'netmask': '255.255.255.0'}
      'no interface has a subnet that contains keepalived_vip 172.16.0.1'),
     ({}, {'lb2': {'interfaces': ['eno1'], 'eno1': {'ipv4': ELSEWHERE}}},
      'lb2: kubeha_address 192.168.1.10 is not an address of this host'),
+    # a VIP given without its prefix, judged by the subnet it lands in
+    ({'keepalived_vip': '192.168.1.0'}, None,
+     "lb1, lb2: keepalived_vip 192.168.1.0 is the network address of 192.168.1.0/24: choose a free host "
+     "address in the load balancers' subnet"),
+    ({'keepalived_vip': '192.168.1.255'}, None, 'keepalived_vip 192.168.1.255 is the broadcast address of 192.168.1.0/24'),
+    # the segment's router: found in the load balancer's default route
+    ({'keepalived_vip': '192.168.1.1/24'}, {'lb2': dict(facts('lb2'), gateways=['192.168.1.1'])},
+     'lb2: keepalived_vip 192.168.1.1 is the default gateway of this host (the router of its subnet): taking '
+     'it would cut every host on the subnet off; choose a free address'),
 ])
 def test_problems_found_with_gathered_facts(group_vars, extra_facts, message):
     errors = build(group_vars, with_facts=extra_facts or True)['errors']
@@ -445,3 +469,11 @@ def test_a_template_older_cores_hand_back_unrendered_is_named_unreadable():
     unreadable = {}
     assert host_variables({'lb1': written}, 'lb1', unreadable)['keepalived_auth_pass'].startswith('{{')
     assert unreadable == {}
+
+
+@pytest.mark.parametrize('vip', ['192.168.1.100/24', '192.168.1.1/31', '192.168.1.7/32', '192.168.1.254/24'])
+def test_a_host_address_at_the_subnets_edges_is_a_vip(vip):
+    """The first and last host addresses are fine, and a /31 or /32 has no network or broadcast address."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.rules import vip_class
+    interface = addresses.parse_vip(vip)
+    assert vip_class(interface.ip, interface.network) is None
