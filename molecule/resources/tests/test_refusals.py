@@ -42,6 +42,9 @@ COMPLETED = "TASK [kubeha.control_plane.kubeha : Complete the plan with the load
     (['-e', 'haproxy_timeout_client=forever'], "haproxy_timeout_client 'forever' is not a haproxy time"),
     (['-e', 'keepalived_auth_pass=ninechars'], 'keepalived_auth_pass has 9 characters: use 1-8'),
     (['-e', 'keepalived_advert_int=0.5'], 'keepalived_advert_int 0.5: VRRPv2 needs whole seconds >= 1'),
+    # the segment's router (the lab network's gateway), found in the facts' default route
+    (['-e', 'keepalived_vip=10.213.0.1/24'], 'keepalived_vip 10.213.0.1 is the default gateway of this host'),
+    (['-e', 'keepalived_vip=10.213.0.0/24'], 'keepalived_vip 10.213.0.0 is the network address of 10.213.0.0/24'),
     # the lab's SSH user without become (a run without -b): refused by the facts
     (['-e', 'ansible_become=false'], '%s: reached as deploy (uid 1000) without become, but the load '
                                      'balancers need root' % ', '.join(T['lbs'])),
