@@ -45,6 +45,9 @@ COMPLETED = "TASK [kubeha.control_plane.kubeha : Complete the plan with the load
     # the segment's router (the lab network's gateway), found in the facts' default route
     (['-e', 'keepalived_vip=10.213.0.1/24'], 'keepalived_vip 10.213.0.1 is the default gateway of this host'),
     (['-e', 'keepalived_vip=10.213.0.0/24'], 'keepalived_vip 10.213.0.0 is the network address of 10.213.0.0/24'),
+    # a file the inventory names on the load balancers, looked at with the facts
+    (['-e', 'haproxy_health_check_client_cert=/nonexistent/cert.pem'],
+     'haproxy_health_check_client_cert /nonexistent/cert.pem does not exist on this load balancer'),
     # the lab's SSH user without become (a run without -b): refused by the facts
     (['-e', 'ansible_become=false'], '%s: reached as deploy (uid 1000) without become, but the load '
                                      'balancers need root' % ', '.join(T['lbs'])),

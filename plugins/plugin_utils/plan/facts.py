@@ -11,7 +11,7 @@ VIP) and the OS's packages, units and paths; and it runs the rules that read
 them (the OS is one this collection is tested on, the run acts as root, the
 interface exists and holds the VIP's subnet and the host's address, a VIP is
 neither the default gateway nor the network or broadcast address of the subnet
-it lands in; VRIDs shared by clusters whose networks are now known)."""
+it lands in, the files the inventory names on the host are there; VRIDs shared by clusters whose networks are now known)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -47,6 +47,7 @@ def _completed(host, entry, facts, problems):
     interface = K.interface(given, vip, facts)
     R.check_interface(host, given, vip, interface, entry['address'], facts, problems)
     R.check_vip_on_host(host, given, vip, vip6, interface, facts, problems)
+    R.check_host_files(host, entry['haproxy'].get('host_files') or [], facts.get('files') or {}, problems)
     if vip6 is not None:
         R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     family = facts.get('os_family') or OS_DEFAULT

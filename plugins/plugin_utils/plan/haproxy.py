@@ -52,6 +52,17 @@ def on_os(settings, family):
     return dict(settings, os=os_settings, socket=os_settings['socket'])
 
 
+# Inputs that are files already on the load balancers: (variable, what it holds).
+# facts.with_facts refuses one that is missing there, before any host changes.
+HOST_FILES = (('haproxy_health_check_ca_file', 'the CA certificate (PEM) of the apiservers'),
+              ('haproxy_health_check_client_cert', 'the PEM with the client certificate and its key'))
+
+
+def host_files(eff):
+    """The files this load balancer must already have, as [{variable, path, holds}]."""
+    return [dict(variable=name, path=str(eff[name]), holds=holds) for name, holds in HOST_FILES if eff.get(name)]
+
+
 def haproxy(eff, servers, dual_stack, metrics_bind):
     """Every haproxy_ setting (without the prefix), and what the template needs besides:
     the binds, the servers, the OS's packages, unit and paths (``os``; Debian's
@@ -73,5 +84,6 @@ def haproxy(eff, servers, dual_stack, metrics_bind):
     out.update(frontend_port=front, binds=binds, backend_servers=servers,
                backend=HAPROXY_BACKEND_NAME,
                monitor_url=monitor_url(eff),
-               metrics_bind=metrics_bind)  # '' when the exporter is off
+               metrics_bind=metrics_bind,  # '' when the exporter is off
+               host_files=host_files(eff))
     return on_os(out, OS_DEFAULT)

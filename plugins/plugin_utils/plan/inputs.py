@@ -136,8 +136,9 @@ def undefined_in(value, hvars):
 
 def network_facts(hostvars, host):
     """The gathered facts the plan reads of ``host`` (its interfaces and their
-    addresses, its OS family, the user the run acts as), or None when none were
-    gathered."""
+    addresses, its default gateways, its OS family, the user the run acts as,
+    and what facts.yml saw of the files the inventory names there), or None when
+    none were gathered."""
     try:
         facts = hostvars[host]['ansible_facts']
     except KeyError:
@@ -146,7 +147,10 @@ def network_facts(hostvars, host):
         return None
     names = list(facts['interfaces'])
     subset = dict((n.replace('-', '_'), facts.get(n.replace('-', '_')) or {}) for n in names)
-    subset.update(interfaces=names, os_family=facts.get('os_family'), user_id=facts.get('user_id'),
+    looked = hostvars[host].get('__kubeha_host_files') or {}
+    files = dict((r['item']['path'], dict((k, r['stat'].get(k)) for k in ('exists', 'isreg', 'size')))
+                 for r in looked.get('results') or [] if isinstance(r.get('stat'), dict))
+    subset.update(interfaces=names, os_family=facts.get('os_family'), user_id=facts.get('user_id'), files=files,
                   effective_user_id=facts.get('effective_user_id'),
                   gateways=[gateway for gateway in ((facts.get('default_ipv4') or {}).get('gateway'),
                                                     (facts.get('default_ipv6') or {}).get('gateway')) if gateway])

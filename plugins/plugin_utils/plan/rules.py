@@ -232,6 +232,25 @@ def check_vip_on_host(host, eff, vip, vip6, interface, facts, problems):
                     break
 
 
+def check_host_files(host, declared, seen, problems):
+    """With facts: the files the inventory names on the load balancer (``declared``,
+    from haproxy.host_files) are there, as ``seen`` ({path: stat}) says."""
+    for entry in declared:
+        stat = seen.get(entry['path'])
+        if stat is None:
+            continue  # not looked at
+        if not stat.get('exists'):
+            why = 'does not exist on this load balancer'
+        elif not stat.get('isreg'):
+            why = 'is not a regular file on this load balancer'
+        elif not stat.get('size'):
+            why = 'is empty on this load balancer'
+        else:
+            continue
+        problems.add(host, '%s %s %s: put %s there before running site.yml, or leave %s empty'
+                     % (entry['variable'], entry['path'], why, entry['holds'], entry['variable']))
+
+
 def check_vip(host, eff, addresses, address, problems):
     """keepalived_vip: set, an address, nobody's, in this load balancer's subnet."""
     text = eff.get('keepalived_vip') or ''

@@ -178,6 +178,15 @@ ELSEWHERE = {'address': '192.168.1.77', 'netmask': '255.255.255.0'}
     ({'keepalived_vip': '192.168.1.1/24'}, {'lb2': dict(facts('lb2'), gateways=['192.168.1.1'])},
      'lb2: keepalived_vip 192.168.1.1 is the default gateway of this host (the router of its subnet): taking '
      'it would cut every host on the subnet off; choose a free address'),
+    # a file the inventory names on the load balancer, looked at with the facts
+    ({'haproxy_health_check_client_cert': '/etc/kubeha/check.pem'},
+     {'lb2': dict(facts('lb2'), files={'/etc/kubeha/check.pem': {'exists': False}})},
+     'lb2: haproxy_health_check_client_cert /etc/kubeha/check.pem does not exist on this load balancer: put '
+     'the PEM with the client certificate and its key there before running site.yml, or leave '
+     'haproxy_health_check_client_cert empty'),
+    ({'haproxy_health_check_ca_file': '/etc/kubeha'},
+     {'lb1': dict(facts('lb1'), files={'/etc/kubeha': {'exists': True, 'isreg': False}})},
+     'lb1: haproxy_health_check_ca_file /etc/kubeha is not a regular file on this load balancer'),
 ])
 def test_problems_found_with_gathered_facts(group_vars, extra_facts, message):
     errors = build(group_vars, with_facts=extra_facts or True)['errors']
@@ -477,3 +486,15 @@ def test_a_host_address_at_the_subnets_edges_is_a_vip(vip):
     from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.rules import vip_class
     interface = addresses.parse_vip(vip)
     assert vip_class(interface.ip, interface.network) is None
+
+
+def test_the_files_a_load_balancer_must_have_are_read_from_what_facts_yml_saw():
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import network_facts
+    looked = {'results': [{'item': {'variable': 'haproxy_health_check_ca_file', 'path': '/etc/ca.pem'},
+                           'stat': {'exists': True, 'isreg': True, 'size': 1200, 'mode': '0644'}}]}
+    hostvars = {'lb1': {'ansible_facts': dict(facts('lb1')), '__kubeha_host_files': looked}}
+    assert network_facts(hostvars, 'lb1')['files'] == {'/etc/ca.pem': {'exists': True, 'isreg': True, 'size': 1200}}
+    plan = build({'haproxy_health_check_ca_file': '/etc/ca.pem'},
+                 with_facts={'lb1': dict(facts('lb1'), files={'/etc/ca.pem': {'exists': True, 'isreg': True,
+                                                                             'size': 1200}})})
+    assert plan['errors'] == []
