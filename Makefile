@@ -13,7 +13,7 @@ SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule
 LAB := -i inventory/lab
 
 .PHONY: help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
-        lab-report lab-down test unit lint rules sanity collection release-check release importer molecule matrix bench chaos \
+        lab-report lab-down test unit lint rules sanity collection release-check release importer property molecule matrix bench chaos \
         alerts clean
 
 help:
@@ -78,7 +78,7 @@ lab-down: venv link
 	molecule destroy -s default
 
 # ---------------------------------------------------------------------- tests
-test: unit lint rules sanity collection release-check molecule matrix
+test: unit lint rules sanity collection release-check property molecule matrix
 
 unit: venv link
 	pytest -q tests/unit tests/integration
@@ -111,6 +111,12 @@ release-check: venv link importer
 # (default: galaxy.yml's version without -dev). See docs/releasing.md.
 release: venv link importer
 	bash tests/release.sh --in-place
+
+# Plan => valid configuration: generated inventories planned, and what the plan
+# accepts checked by haproxy -c and keepalived -t on Debian 12 and 13 (containers
+# of the lab's image). KUBEHA_PROPERTY_EXAMPLES=200 by default.
+property: deps
+	pytest -q -p no:cacheprovider tests/property
 
 # The ansible-core matrix beside the pinned version: the claimed floor on Debian 12
 # and the newest release on Debian 13, each in its own venv (tests/matrix.sh).

@@ -70,7 +70,7 @@ def _check_members(name, lbs, cps, settings, owner, problems):
         if not hosts:
             problems.add(None, 'cluster %r has no %s: put its hosts in both group %r and '
                                'group %r (%s)' % (name, what, name, settings[key], key))
-    for host in lbs + cps:
+    for host in lbs + [h for h in cps if h not in lbs]:  # a co-located host is one member
         if host in owner:
             problems.add(host, 'is in cluster %r and in cluster %r: a load balancer or '
                                'control-plane node serves one cluster; remove it from group '

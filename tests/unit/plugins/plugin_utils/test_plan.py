@@ -494,7 +494,6 @@ def test_the_files_a_load_balancer_must_have_are_read_from_what_facts_yml_saw():
                            'stat': {'exists': True, 'isreg': True, 'size': 1200, 'mode': '0644'}}]}
     hostvars = {'lb1': {'ansible_facts': dict(facts('lb1')), '__kubeha_host_files': looked}}
     assert network_facts(hostvars, 'lb1')['files'] == {'/etc/ca.pem': {'exists': True, 'isreg': True, 'size': 1200}}
-    plan = build({'haproxy_health_check_ca_file': '/etc/ca.pem'},
-                 with_facts={'lb1': dict(facts('lb1'), files={'/etc/ca.pem': {'exists': True, 'isreg': True,
-                                                                             'size': 1200}})})
+    seen = {'/etc/ca.pem': {'exists': True, 'isreg': True, 'size': 1200}}
+    plan = build({'haproxy_health_check_ca_file': '/etc/ca.pem'}, with_facts={'lb1': dict(facts('lb1'), files=seen)})
     assert plan['errors'] == []
