@@ -223,3 +223,18 @@ def taken_vrid_problems(host, interface, vrid, speakers, ours):
                    % (host, vrid, interface, stranger['source'], stranger['priority'],
                       stranger['version'], vrid))
     return out
+
+
+def taken_vip_problems(host, interface, answers, variables, ours):
+    """Before a VIP goes up (no load balancer of the cluster holds it: a first
+    converge, or a new VIP): the sentences refusing a VIP another host answers for.
+    ``answers`` {vip: [MAC, ...]} as wire_check reports them, ``variables`` {vip:
+    the variable that sets it}, ``ours`` the MACs of the cluster's load balancers."""
+    out = []
+    for vip, macs in sorted(vip_owners(answers, ours).items()):
+        out.append('%s: %s %s is already answered for on %s by %s, which is not one of this '
+                   'cluster\'s load balancers: another host has this address, and taking it would '
+                   'cut that host off. Choose a free address for %s, or free this one first'
+                   % (host, variables.get(vip, 'keepalived_vip'), vip, interface, ', '.join(macs),
+                      variables.get(vip, 'keepalived_vip')))
+    return out

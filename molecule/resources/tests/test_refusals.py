@@ -99,3 +99,23 @@ def test_the_roles_in_a_play_of_ones_own_plan_once(tmp_path):
     assert rc == 0 and 'changed=1' not in out, out[-3000:]
     assert out.count(PLANNED) == 1, out[-3000:]
     assert fingerprint() == before
+
+
+def test_a_vip_another_host_answers_for_is_refused():
+    """A new VIP that another host on the segment already has (here the client,
+    as a router would have its gateway address) is refused before any host
+    changes: the load balancers ask the segment who answers for it (an ARP probe)
+    and name the MAC that did."""
+    taken = '10.213.0.150'
+    client = node(T['client'])
+    mac = client.check_output('cat /sys/class/net/eth0/address').strip()
+    client.check_output('ip addr add %s/24 dev eth0' % taken)
+    try:
+        before = fingerprint()
+        rc, out = playbook(LAB, 'site.yml', '-e', 'keepalived_vip=%s/24' % taken)
+        assert rc != 0 and 'The VIP is taken; no host was changed' in out, out[-3000:]
+        assert 'keepalived_vip %s is already answered for on eth0 by %s' % (taken, mac) in out, out[-3000:]
+        assert 'changed: [' not in out
+        assert fingerprint() == before
+    finally:
+        client.run('ip addr del %s/24 dev eth0' % taken)
