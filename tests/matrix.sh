@@ -88,7 +88,7 @@ run_entry() {
       tail -n 60 "$log/drill.log"; exit 1; }
     # systemd has loaded every unit file as it is on disk (systemd 257, Debian 13,
     # warns on each systemctl call otherwise): nothing left for a daemon-reload
-    ansible loadbalancers -i inventory/lab -o -m ansible.builtin.command \
+    ansible loadbalancers -i inventory/lab -m ansible.builtin.command \
       -a 'systemctl show haproxy keepalived kubeha-vrrp-exporter -p NeedDaemonReload --value' > "$log/units.log"
     if grep -q yes "$log/units.log"; then
       echo "matrix: units changed on disk since systemd last loaded them:" >&2; cat "$log/units.log" >&2; exit 1
