@@ -195,4 +195,3 @@ def test_a_vip_another_host_answers_for_is_named_with_its_mac_and_variable():
                         "which is not one of this cluster's load balancers: another host has this address, "
                         "and taking it would cut that host off. Choose a free address for keepalived_vip, "
                         "or free this one first"]
-
