@@ -146,7 +146,9 @@ def _address_problems(inst, vips, version, host_addresses):
     return out
 
 
-def _tracking_problems(inst, scripts_by_name):
+def tracking_problems(inst, scripts_by_name):
+    """Problems of the track scripts' weights: unknown scripts, weights out of range,
+    and a weight too small for a failing MASTER to fall below its peers."""
     out = []
     weights = effective_weights(inst, scripts_by_name)
     for name in weights:
@@ -228,7 +230,7 @@ def instance_problems(inst, scripts_by_name, host_addresses):
                                                     'spaces or double quotes'))
     out.extend(_address_problems(inst, inst.get('virtual_ipaddresses') or [], version,
                                  host_addresses))
-    out.extend(_tracking_problems(inst, scripts_by_name))
+    out.extend(tracking_problems(inst, scripts_by_name))
     delay = inst.get('preempt_delay')
     if delay is not None and not 0 <= delay <= 1000:
         out.append(('preempt_delay', '%s: use 0-1000 seconds' % delay))

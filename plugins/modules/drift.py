@@ -187,6 +187,14 @@ converged:
   description: True when there is no difference.
   returned: always
   type: bool
+inactive_services:
+  description:
+    - The units of O(services) that must be active and are not, in the order given. A load balancer
+      whose keepalived is not running joins its cluster last in a rollout, once the others know it.
+  returned: always
+  type: list
+  elements: str
+  sample: [keepalived]
 wire:
   description:
     - What O(wire_listen) heard, with the keys M(kubeha.control_plane.wire_check) returns
@@ -287,17 +295,19 @@ def missing_packages(module, names):
 
 
 def service_differences(module, services):
+    """(differences, the units that must be active and are not)."""
     if not services:
-        return []
+        return [], []
     systemctl = module.get_bin_path('systemctl', required=True)
-    out = []
+    out, inactive = [], []
     for spec in services:
         name = spec['name']
         if spec['active'] and module.run_command([systemctl, 'is-active', '--quiet', name])[0] != 0:
             out.append('%s is not active' % name)
+            inactive.append(name)
         if spec['enabled'] and module.run_command([systemctl, 'is-enabled', '--quiet', name])[0] != 0:
             out.append('%s is not enabled' % name)
-    return out
+    return out, inactive
 
 
 BACKGROUND_GRACE_S = 5.0  # how much longer than its listen the background listener may take to report
@@ -351,7 +361,7 @@ def start_listening(module, spec):
 
 
 def state_differences(module, params):
-    """(differences, the paths that differ, the missing packages)."""
+    """(differences, the paths that differ, the missing packages, the inactive units)."""
     missing = missing_packages(module, params['packages'])
     differences = ['package %s is not installed' % name for name in missing]
     differences += user_differences(params['users'])
@@ -361,8 +371,8 @@ def state_differences(module, params):
         differences += found
         if found:
             differing_paths.append(spec['path'])
-    differences += service_differences(module, params['services'])
-    return differences, differing_paths, missing
+    found, inactive = service_differences(module, params['services'])
+    return differences + found, differing_paths, missing, inactive
 
 
 def main():
@@ -402,7 +412,7 @@ def main():
         listening = {}
     elif listening and not listening['result_file']:
         listener = start_listening(module, listening)
-    differences, differing_paths, missing = state_differences(module, params)
+    differences, differing_paths, missing, inactive = state_differences(module, params)
     held_vips = []
     if params['vips']:
         try:
@@ -422,7 +432,7 @@ def main():
             module.fail_json(msg='listening on the VRRP segment failed: %s' % heard['error'])
         wire = heard['report']
     module.exit_json(changed=False, differences=differences, differing_paths=differing_paths, missing_packages=missing,
-                     converged=not differences, held_vips=held_vips, wire=wire)
+                     converged=not differences, held_vips=held_vips, wire=wire, inactive_services=inactive)
 
 
 if __name__ == '__main__':

@@ -42,7 +42,9 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles impo
 
 LB_ONLY = ('haproxy_', 'keepalived_')
 FACT_RULE_INPUTS = ('keepalived_interface', 'keepalived_vip', 'keepalived_vip_ipv6',
-                    'keepalived_allow_vip_outside_subnet')
+                    'keepalived_allow_vip_outside_subnet',
+                    # the priority a running load balancer keeps (keepalived.priorities)
+                    'keepalived_priority', 'keepalived_priority_base', 'keepalived_vrid')
 # keepalived role settings the plan hands to the role as they are (checked by their spec)
 KEEPALIVED_AS_IS = ('script_user', 'state_dir', 'config_backup', 'config_backups_kept',
                     'health_timer', 'health_timer_interval', 'health_timer_on_failure')
@@ -78,7 +80,8 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     unreadable {host: {variable: error}} variables whose template failed
 
     Returns errors, warnings, hosts (per load balancer, with its cluster),
-    clusters (names, in order), endpoints (per cluster), member_of
+    retired (per load balancer with kubeha_lb_state: absent: what site.yml
+    stops there), clusters (names, in order), endpoints (per cluster), member_of
     ({host: cluster} for load balancers and control-plane nodes), groups
     ({host: the groups that name it by what it does, and by cluster}) and
     endpoint (the first cluster's, for a single-cluster inventory).
@@ -103,6 +106,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         for h in everyone)
     R.check_addresses(everyone, raw, problems)
     inventory = _Inventory(raw, effs, settings, unreadable, problems)
+    clusters, retiring = _retiring(clusters, effs, problems)
 
     plan_hosts, endpoints, member_of = {}, {}, {}
     for name, lbs, cps, clients in clusters:
@@ -113,16 +117,34 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     if len(endpoints) > 1:
         check_fleet(endpoints, None, problems)
     names = [cluster[0] for cluster in clusters]
-    plan = dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts,
-                clusters=names, endpoints=endpoints, member_of=member_of, groups=groups_of(clusters),
+    retired = dict((host, K.retired(name, inventory.address(host), endpoints[name]['vips'], OS[OS_DEFAULT]))
+                   for host, name in retiring.items())
+    plan = dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts, retired=retired,
+                clusters=names, endpoints=endpoints, member_of=member_of, groups=groups_of(clusters, retired),
                 endpoint=endpoints[names[0]] if names else endpoint('', ([], [], []), effs, {}, raw, {}))
     return with_facts(plan, facts) if facts else plan
 
 
-def groups_of(clusters):
+def _retiring(clusters, effs, problems):
+    """The clusters without the load balancers whose kubeha_lb_state is absent,
+    and {retired load balancer: its cluster}. A cluster keeps at least one."""
+    out, retired = [], {}
+    for name, lbs, cps, clients in clusters:
+        gone = [h for h in lbs if effs[h].get('kubeha_lb_state') == 'absent']
+        if lbs and len(gone) == len(lbs):
+            problems.add(None, 'every load balancer of cluster %r has kubeha_lb_state: absent: '
+                               'keep at least one present (retire the others first), or remove '
+                               'the cluster from the inventory' % name)
+        retired.update((h, name) for h in gone)
+        out.append((name, [h for h in lbs if h not in gone], cps, clients))
+    return out, retired
+
+
+def groups_of(clusters, retired=None):
     """{host: [group, ...]}: kubeha_loadbalancers, kubeha_control_plane and
-    kubeha_clients by what the host does, kubeha_cluster_<name> by cluster."""
-    out = {}
+    kubeha_clients by what the host does, kubeha_cluster_<name> by cluster;
+    kubeha_retired for the load balancers with kubeha_lb_state: absent."""
+    out = dict((host, ['kubeha_retired']) for host in retired or {})
     for name, lbs, cps, clients in clusters:
         for host in lbs + cps + clients:
             entry = out.setdefault(host, [])
@@ -177,6 +199,8 @@ def _load_balancer(host, cluster, members, prios, inventory):
     R.check_metrics(host, eff, listen, vip_ips, problems)
     metrics = H.metrics(eff, listen)
     vrrp['exporter'] = metrics['vrrp']  # the VRRP exporter's listen address ('' when off)
+    vrrp['fact'] = K.fact(eff, prios[host])  # what the keepalived role records (K.FACT_FILE)
+    vrrp.update(fact_file=K.FACT_FILE, fact_dir=K.FACT_DIR, units=dict(K.UNITS))
     return dict(
         cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
         priority=prios[host], vrrp=vrrp, metrics=metrics,

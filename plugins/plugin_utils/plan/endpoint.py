@@ -46,9 +46,7 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
         probe_host=(clients + lbs + [''])[0],
         addresses=dict((h, node_address(h, raw[h])) for h in everyone),
         priorities=prios,
-        by_priority=sorted(lbs, key=lambda h: (-prios[h], lbs.index(h))),
         preempt=preempt,
-        expected_holder=max(prios, key=lambda h: (prios[h], -lbs.index(h))) if (prios and preempt) else '',
         instance=first.get('keepalived_instance_name', 'VI_1'),
         state_dir=first.get('keepalived_state_dir', '/run/keepalived-kubeha'),
         backend=HAPROXY_BACKEND_NAME,
@@ -64,17 +62,27 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
         kubeadm=dict(control_plane_endpoint=where, cert_sans=ips,
                      init_command='kubeadm init --control-plane-endpoint "%s" --upload-certs' % where,
                      snippet_file=str(first.get('kubeha_kubeadm_snippet_file') or '')),
+        **ranking(lbs, prios, preempt)
     )
+
+
+def ranking(lbs, prios, preempt):
+    """by_priority (highest first; inventory order between equals) and, with
+    preempt, the expected_holder (the first of them; '' without preempt)."""
+    order = sorted(lbs, key=lambda h: (-prios[h], lbs.index(h)))
+    return dict(by_priority=order, expected_holder=order[0] if (order and preempt) else '')
 
 
 def view(plan, host):
     """The plan as ``host`` reads it: its ``cluster``, that cluster's ``endpoint``,
-    and its own load balancer settings (``host``; empty for other hosts). Small on
+    and its own load balancer settings (``host``; for a load balancer with
+    kubeha_lb_state: absent, its retirement; empty for other hosts). Small on
     purpose: every host holds its view, so it does not grow with the fleet."""
-    cluster = (plan.get('member_of') or {}).get(host)
+    retired = (plan.get('retired') or {}).get(host)
+    cluster = (plan.get('member_of') or {}).get(host) or (retired or {}).get('cluster')
     if cluster is None:
         # a client: the first cluster it serves
         cluster = next((n for n in plan['clusters'] if host in plan['endpoints'][n]['members']),
                        plan['clusters'][0] if plan.get('clusters') else None)
     return dict(cluster=cluster, endpoint=plan['endpoints'][cluster] if cluster is not None else plan['endpoint'],
-                host=(plan.get('hosts') or {}).get(host) or {})
+                host=(plan.get('hosts') or {}).get(host) or retired or {})

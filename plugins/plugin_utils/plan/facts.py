@@ -11,7 +11,10 @@ VIP) and the OS's packages, units and paths; and it runs the rules that read
 them (the OS is one this collection is tested on, the run acts as root, the
 interface exists and holds the VIP's subnet and the host's address, a VIP is
 neither the default gateway nor the network or broadcast address of the subnet
-it lands in, the files the inventory names on the host are there; VRIDs shared by clusters whose networks are now known)."""
+it lands in, the files the inventory names on the host are there; VRIDs shared
+by clusters whose networks are now known). The keepalived fact each running
+load balancer carries (its priority) keeps that priority: a host that joins
+or is replaced never changes the others' (keepalived.priorities)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,6 +24,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import h
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import ranking
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
 
@@ -31,13 +35,41 @@ def with_facts(plan, facts):
     facts show."""
     problems = Problems()
     hosts = dict(plan['hosts'])
+    # a play that gathered the local facts only has the keepalived facts
+    network = dict((h, f) for h, f in (facts or {}).items() if f and f.get('interfaces'))
     for host, entry in plan['hosts'].items():
-        host_facts = (facts or {}).get(host)
-        if host_facts:
-            hosts[host] = _completed(host, entry, host_facts, problems)
+        if host in network:
+            hosts[host] = _completed(host, entry, network[host], problems)
+    endpoints = dict(plan['endpoints'])
+    for name, ep in plan['endpoints'].items():
+        deployed = dict((h, ((facts or {}).get(h) or {}).get('keepalived')) for h in ep['load_balancers'])
+        if any(deployed.values()):
+            endpoints[name] = _kept_priorities(ep, hosts, deployed, problems)
     if len(plan['endpoints']) > 1:
-        check_fleet(plan['endpoints'], facts, problems)
-    return dict(plan, hosts=hosts, errors=list(plan['errors']) + problems.lines())
+        check_fleet(endpoints, network, problems)
+    return dict(plan, hosts=hosts, endpoints=endpoints, errors=list(plan['errors']) + problems.lines(),
+                endpoint=endpoints[plan['clusters'][0]] if plan.get('clusters') else plan['endpoint'])
+
+
+def _kept_priorities(ep, hosts, deployed, problems):
+    """The cluster's endpoint, and its load balancers' entries in ``hosts``, with
+    the priorities the running load balancers keep (keepalived.priorities):
+    each entry's priority, instance (priority, starting state, the peers'
+    priorities) and fact; the endpoint's priorities and ranking."""
+    lbs = ep['load_balancers']
+    prios = K.priorities(lbs, dict((h, hosts[h]['given']) for h in lbs), deployed)
+    if prios == ep['priorities']:
+        return ep
+    for host in lbs:
+        entry, peers = hosts[host], [p for p in lbs if p != host]
+        old = entry['vrrp']['instance']
+        instance = dict(old, priority=prios[host], peer_priorities=[prios[p] for p in peers],
+                        state=K.initial_state(not old['nopreempt'], old.get('preempt_delay'),
+                                              prios[host], max(prios.values())))
+        vrrp = dict(entry['vrrp'], instance=instance, fact=K.fact(entry['given'], prios[host]))
+        R.check_tracking(host, vrrp, problems)
+        hosts[host] = dict(entry, priority=prios[host], vrrp=vrrp)
+    return dict(ep, priorities=prios, **ranking(lbs, prios, ep['preempt']))
 
 
 def _completed(host, entry, facts, problems):

@@ -24,6 +24,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plain_data import plain
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.keepalived import FACT_NAME as KEEPALIVED_FACT
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
     PROFILE_NAMES, PROFILE_VARIABLES, profile_value,
 )
@@ -137,21 +138,26 @@ def undefined_in(value, hvars):
 def network_facts(hostvars, host):
     """The gathered facts the plan reads of ``host`` (its interfaces and their
     addresses, its default gateways, its OS family, the user the run acts as,
-    and what facts.yml saw of the files the inventory names there), or None when
-    none were gathered."""
+    what facts.yml saw of the files the inventory names there, and its
+    keepalived fact: the priority it runs with), or None when none were
+    gathered. A play that gathered only the local facts gets the keepalived
+    fact alone."""
     try:
         facts = hostvars[host]['ansible_facts']
     except KeyError:
         return None
-    if not facts or not facts.get('interfaces'):
+    if not facts:
         return None
+    keepalived = (facts.get('ansible_local') or {}).get(KEEPALIVED_FACT) or None
+    if not facts.get('interfaces'):
+        return plain(dict(keepalived=keepalived)) if keepalived else None
     names = list(facts['interfaces'])
     subset = dict((n.replace('-', '_'), facts.get(n.replace('-', '_')) or {}) for n in names)
     looked = hostvars[host].get('__kubeha_host_files') or {}
     files = dict((r['item']['path'], dict((k, r['stat'].get(k)) for k in ('exists', 'isreg', 'size')))
                  for r in looked.get('results') or [] if isinstance(r.get('stat'), dict))
     subset.update(interfaces=names, os_family=facts.get('os_family'), user_id=facts.get('user_id'), files=files,
-                  effective_user_id=facts.get('effective_user_id'),
+                  effective_user_id=facts.get('effective_user_id'), keepalived=keepalived,
                   gateways=[gateway for gateway in ((facts.get('default_ipv4') or {}).get('gateway'),
                                                     (facts.get('default_ipv6') or {}).get('gateway')) if gateway])
     return plain(subset)

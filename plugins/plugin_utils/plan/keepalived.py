@@ -22,15 +22,83 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles impo
 
 PRIORITY_BASE_VAR = 'keepalived_priority_base'
 LIBEXEC = '/usr/local/libexec/kubeha'
+# A local fact in Ansible's own place (setup's default fact_path), so a play's
+# fact gathering with the 'local' subset reads it beside the user's own.
+FACT_NAME = 'kubeha_keepalived'
+FACT_DIR = '/etc/ansible/facts.d'
+FACT_FILE = '%s/%s.fact' % (FACT_DIR, FACT_NAME)
+# The units the keepalived role adds beside keepalived (each optional).
+UNITS = {'timer': 'kubeha-healthcheck.timer', 'exporter': 'kubeha-vrrp-exporter.service',
+         'firewall': 'kubeha-vrrp-firewall.service'}
 
 
-def priorities(lbs, effs):
-    """Explicit keepalived_priority wins; otherwise base - position in the group."""
-    out = {}
-    for index, host in enumerate(lbs):
-        explicit = effs[host].get('keepalived_priority')
-        out[host] = explicit if explicit is not None else int(effs[host][PRIORITY_BASE_VAR]) - index
-    return out
+def priorities(lbs, effs, deployed=None):
+    """{host: priority}. An explicit keepalived_priority wins. Otherwise a load
+    balancer keeps the priority it already runs with (``deployed``: {host: what
+    its keepalived fact says}, read with the facts; see ``fact``), so adding,
+    replacing or reordering load balancers never changes the others'
+    priorities and never moves the VIP. A cluster deployed for the first time
+    (nothing deployed) gets base - position in the group; a host that joins a
+    running cluster gets the next free priority below those already running,
+    in inventory order."""
+    explicit = dict((h, effs[h]['keepalived_priority']) for h in lbs
+                    if effs[h].get('keepalived_priority') is not None)
+    kept = {}
+    for host in lbs:
+        running = running_priority(effs[host], (deployed or {}).get(host))
+        if host not in explicit and running is not None and \
+                running not in explicit.values() and running not in kept.values():
+            kept[host] = running
+    derived = dict((host, explicit.get(host, int(effs[host][PRIORITY_BASE_VAR]) - index))
+                   for index, host in enumerate(lbs))
+    if not kept:
+        return derived
+    out = dict(explicit, **kept)
+    free = min(kept.values())
+    for host in lbs:
+        if host not in out:
+            free -= 1
+            while free in out.values():
+                free -= 1
+            out[host] = free
+    return out if min(out.values()) >= 1 else derived  # no room below: derived again
+
+
+def fact(eff, priority):
+    """What a load balancer's keepalived fact records (the keepalived role writes
+    it beside keepalived.conf; ``priorities`` reads it back): the VRID and the
+    priority base it was derived with, and the priority."""
+    return dict(vrid=eff.get('keepalived_vrid'), base=int(eff[PRIORITY_BASE_VAR]), priority=int(priority))
+
+
+def running_priority(eff, found):
+    """The priority a load balancer runs with, from its fact (``found``), when the
+    fact was written for this VRID and priority base; else None (a new host, or
+    settings that changed: the priorities are derived again)."""
+    found = found or {}
+    priority = found.get('priority')
+    if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 254:
+        return None
+    if found.get('vrid') != eff.get('keepalived_vrid') or found.get('base') != int(eff[PRIORITY_BASE_VAR]):
+        return None
+    return priority
+
+
+def initial_state(preempt, delay, priority, top):
+    """The instance's starting state: MASTER for the top priority with preempt.
+    keepalived drops preempt_delay on a node that starts MASTER: with a delay
+    every node starts BACKUP and the election picks the highest."""
+    return 'MASTER' if (preempt and priority == top and not delay) else 'BACKUP'
+
+
+def retired(cluster, address, vips_, os_units):
+    """What site.yml does on a load balancer with kubeha_lb_state: absent: stop and
+    disable, in this order, keepalived (its priority-0 advert moves the VIP at
+    once), the units the keepalived role adds, and haproxy; remove the keepalived
+    fact, so the host joins as a new one if it comes back."""
+    return dict(retired=True, cluster=cluster, address=address, vips=list(vips_),
+                units=[os_units['keepalived']['service']] + list(UNITS.values()) + [os_units['haproxy']['service']],
+                files=[FACT_FILE])
 
 
 def vips(eff):
@@ -84,9 +152,7 @@ def instance(eff, name, vip, vip6, peering, track):
         interface=name,
         virtual_router_id=eff.get('keepalived_vrid'),
         priority=peering['priority'],
-        # keepalived drops preempt_delay on a node that starts MASTER: with a
-        # delay every node starts BACKUP and the election picks the highest.
-        state='MASTER' if (preempt and peering['priority'] == peering['top'] and not delay) else 'BACKUP',
+        state=initial_state(preempt, delay, peering['priority'], peering['top']),
         advert_int=float(eff['keepalived_advert_int']),
         version=int(eff['keepalived_vrrp_version']),
         virtual_ipaddresses=[vip_cidr(eff.get('keepalived_vip'))] if vip is not None else [],

@@ -8,15 +8,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def rollout(plan, holders, pending=None):
+def rollout(plan, holders, pending=None, joining=()):
     """The order and batch sizes in which to change the load balancers.
 
     ``holders`` lists the load balancers that hold their cluster's VIP now;
     ``pending``, when given, the ones with something to change (the others
-    are left out). Within a cluster, the backups go first and the holder
-    last, one load balancer at a time; the clusters go side by side. A
-    cluster whose VIP nobody holds (a first converge) has nothing to protect:
-    all its load balancers at once, pending or not.
+    are left out); ``joining``, those whose keepalived is not running. Within
+    a cluster, the running backups go first and the holder last, one load
+    balancer at a time; then the joining ones, together. A joining host must
+    come last: until the holder knows it as a unicast peer, it hears no
+    adverts, and would take the VIP after three missed ones. The clusters go
+    side by side. A cluster whose VIP nobody holds (a first converge) has
+    nothing to protect: all its load balancers at once, pending or not.
     Returns (hosts in order, [batch size, ...]).
     """
     ranks = []
@@ -28,8 +31,9 @@ def rollout(plan, holders, pending=None):
             ranks.append([lbs])
             continue
         todo = [h for h in lbs if pending is None or h in pending]
-        backups = [h for h in reversed(ep['by_priority']) if h not in held and h in todo]
-        ranks.append([[h] for h in backups] + ([[h for h in held if h in todo]]))
+        backups = [h for h in reversed(ep['by_priority']) if h not in held and h in todo and h not in joining]
+        ranks.append([[h] for h in backups] + [[h for h in held if h in todo]]
+                     + [[h for h in lbs if h in todo and h in joining and h not in held]])
     depth = max([len(r) for r in ranks] or [0])
     order, batches = [], []
     for level in range(depth):
@@ -55,6 +59,8 @@ def from_drift(plan, drift, check_mode=False):
     """
     hosts = list(drift)
     pending = hosts if check_mode else [h for h in hosts if not (drift[h] or {}).get('converged')]
-    order, batches = rollout(plan, holders(drift), pending)
+    joining = [h for h in hosts if plan['hosts'][h]['vrrp']['os']['service']
+               in ((drift[h] or {}).get('inactive_services') or [])]
+    order, batches = rollout(plan, holders(drift), pending, joining)
     idle = [h for h in hosts if h not in order]
     return dict(order=idle + order, batches=[len(idle) + (batches + [0])[0]] + batches[1:], todo=order)

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import (
     global_problems, instance_hosts, instance_problems, parse_ip, parse_vip, script_problems,
+    tracking_problems,
 )
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import (
     interface_networks, node_address,
@@ -412,6 +413,14 @@ def check_vrrp_rules(host, conf, secret, problems):
             if field == 'virtual_ipaddresses' and 'is the address of a host' in problem:
                 continue  # check_vip names the host that has it
             _translate(host, field, problem, problems)
+
+
+def check_tracking(host, vrrp, problems):
+    """The track scripts' rules again, for priorities set after the facts (the
+    running ones kept): a failing check must still let a peer take the VIP."""
+    by_name = dict((s['name'], s) for s in vrrp['scripts'])
+    for field, problem in tracking_problems(vrrp['instance'], by_name):
+        _translate(host, field, problem, problems)
 
 
 def check_metrics(host, eff, listen, vips, problems):

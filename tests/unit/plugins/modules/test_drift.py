@@ -178,3 +178,13 @@ def test_missing_packages_are_named_and_listed(tmp_path, monkeypatch, run_module
 def test_vips_are_not_probed_in_the_background(run_module):
     result = run_module(wire_check, {'interface': 'lo', 'background': True, 'vips': ['10.0.0.1']})
     assert result['failed'] and 'background' in result['msg']
+
+
+def test_units_that_do_not_run_are_listed_for_the_rollout(tmp_path, monkeypatch, run_module):
+    """A load balancer whose keepalived is not running joins its cluster last."""
+    fake_systemctl(tmp_path, monkeypatch, ['haproxy'])
+    result = run_module(drift, {'services': [{'name': 'haproxy'}, {'name': 'keepalived'},
+                                             {'name': 'kubeha-healthcheck.timer', 'active': False}]})
+    assert result['inactive_services'] == ['keepalived']
+    assert result['differences'] == ['keepalived is not active', 'keepalived is not enabled',
+                                     'kubeha-healthcheck.timer is not enabled']

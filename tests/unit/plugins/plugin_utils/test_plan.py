@@ -497,3 +497,139 @@ def test_the_files_a_load_balancer_must_have_are_read_from_what_facts_yml_saw():
     seen = {'/etc/ca.pem': {'exists': True, 'isreg': True, 'size': 1200}}
     plan = build({'haproxy_health_check_ca_file': '/etc/ca.pem'}, with_facts={'lb1': dict(facts('lb1'), files=seen)})
     assert plan['errors'] == []
+
+
+def _running(plan, **priorities):
+    """What each load balancer's keepalived fact says after ``plan`` was deployed."""
+    return dict((h, dict(plan['hosts'][h]['vrrp']['fact'], priority=p)) for h, p in priorities.items())
+
+
+def _facts_with(plan, fact_of):
+    out = dict((h, facts(h)) for h in plan['hosts'])
+    for host, fact in fact_of.items():
+        out[host] = dict(out[host], keepalived=fact)
+    return out
+
+
+def test_running_load_balancers_keep_their_priority_when_one_joins_at_the_front():
+    """Adding lb0 before lb1 and lb2 shifted every derived priority, and the VIP
+    moved to lb0 (preempt). Now the running ones keep theirs; lb0 gets the next
+    free one below them."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    before = build()
+    assert before['endpoint']['priorities'] == {'lb1': 101, 'lb2': 100}
+    assert before['hosts']['lb1']['vrrp']['fact'] == {'vrid': 51, 'base': 101, 'priority': 101}
+    ADDRESSES['lb0'] = '192.168.1.8'
+    try:
+        fact_of = {'lb1': before['hosts']['lb1']['vrrp']['fact'], 'lb2': before['hosts']['lb2']['vrrp']['fact']}
+        grown = build(groups={'loadbalancers': ['lb0', 'lb1', 'lb2'], 'control_plane': ['cp1', 'cp3', 'cp5']})
+        assert grown['endpoint']['priorities'] == {'lb0': 101, 'lb1': 100, 'lb2': 99}  # no facts: positions
+        done = with_facts(grown, dict(_facts_with(grown, fact_of), lb0=facts('lb0')))
+    finally:
+        del ADDRESSES['lb0']
+    assert done['errors'] == []
+    ep = done['endpoint']
+    assert ep['priorities'] == {'lb0': 99, 'lb1': 101, 'lb2': 100}
+    assert ep['by_priority'] == ['lb1', 'lb2', 'lb0'] and ep['expected_holder'] == 'lb1'
+    assert done['endpoints']['kubernetes'] is ep
+    inst = dict((h, done['hosts'][h]['vrrp']['instance']) for h in ep['load_balancers'])
+    assert [(inst[h]['priority'], inst[h]['state']) for h in ('lb0', 'lb1', 'lb2')] == [
+        (99, 'BACKUP'), (101, 'MASTER'), (100, 'BACKUP')]
+    assert inst['lb1']['peer_priorities'] == [99, 100]
+    assert done['hosts']['lb0']['priority'] == 99 and done['hosts']['lb0']['vrrp']['fact']['priority'] == 99
+    assert 'priority 99\n' in _render(done, 'lb0') and 'priority 101\n' in _render(done, 'lb1')
+
+
+def test_a_replaced_load_balancer_takes_a_free_priority_below_the_running_ones():
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build()
+    # lb1 is a fresh host (no fact): lb2 keeps 100, lb1 gets 99 and the VIP stays on lb2
+    done = with_facts(plan, _facts_with(plan, _running(plan, lb2=100)))
+    assert done['endpoint']['priorities'] == {'lb1': 99, 'lb2': 100}
+    assert done['endpoint']['expected_holder'] == 'lb2'
+    # a deployment that already matches the plan changes nothing
+    same = with_facts(plan, _facts_with(plan, _running(plan, lb1=101, lb2=100)))
+    assert same['endpoint'] == plan['endpoint'] and same['hosts']['lb1']['vrrp'] == with_facts(
+        plan, _facts_with(plan, {}))['hosts']['lb1']['vrrp']
+
+
+@pytest.mark.parametrize('fact', [
+    {'vrid': 52, 'base': 101, 'priority': 120},   # another VRID: another cluster's fact
+    {'vrid': 51, 'base': 150, 'priority': 120},   # keepalived_priority_base changed since
+    {'vrid': 51, 'base': 101, 'priority': 0},     # not a priority keepalived takes
+    {'vrid': 51, 'base': 101, 'priority': '120'},
+    {'vrid': 51, 'base': 101},
+])
+def test_a_fact_for_other_settings_is_not_kept(fact):
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build()
+    done = with_facts(plan, _facts_with(plan, {'lb2': fact}))
+    assert done['endpoint']['priorities'] == {'lb1': 101, 'lb2': 100}
+
+
+def test_an_explicit_priority_wins_over_the_running_one():
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build({}, {'lb2': {'keepalived_priority': 120}})
+    done = with_facts(plan, _facts_with(plan, _running(plan, lb1=101, lb2=100)))
+    assert done['endpoint']['priorities'] == {'lb1': 101, 'lb2': 120}
+    assert done['endpoint']['expected_holder'] == 'lb2'
+    # two running hosts that claim one priority: the first keeps it, the other is re-derived
+    twice = with_facts(build(), _facts_with(build(), _running(build(), lb1=90, lb2=90)))
+    assert twice['endpoint']['priorities'] == {'lb1': 90, 'lb2': 89}
+
+
+def test_the_local_facts_alone_keep_the_priorities():
+    """verify, the drill and maintenance gather only the local facts: the plan keeps
+    the running priorities and leaves the interface to keepalived_interface."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build({'keepalived_interface': 'eno1'})
+    done = with_facts(plan, {'lb1': {'keepalived': {'vrid': 51, 'base': 101, 'priority': 90}}})
+    assert done['errors'] == [] and done['endpoint']['priorities'] == {'lb1': 90, 'lb2': 89}
+    assert done['hosts']['lb1']['vrrp']['instance']['interface'] == 'eno1'
+
+
+def test_kept_priorities_too_far_apart_for_the_track_weight_are_refused():
+    """Priorities kept over many changes can drift apart: a failing check (weight
+    -50) must still take the holder below its peers, or the VIP stays on it."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build()
+    done = with_facts(plan, _facts_with(plan, _running(plan, lb1=101, lb2=40)))
+    assert any(e.startswith('lb1: keepalived_track_weight') and 'lowest peer priority 40' in e
+               for e in done['errors']), done['errors']
+
+
+def test_no_room_below_the_running_priorities_derives_them_again():
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+    plan = build()
+    done = with_facts(plan, _facts_with(plan, _running(plan, lb1=1)))
+    assert done['endpoint']['priorities'] == {'lb1': 101, 'lb2': 100}
+
+
+def test_a_load_balancer_marked_absent_is_retired_and_no_peer():
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import view
+    ADDRESSES['lb3'] = '192.168.1.11'
+    try:
+        plan = build(host_vars={'lb1': {'kubeha_lb_state': 'absent'}},
+                     groups={'loadbalancers': ['lb1', 'lb2', 'lb3'], 'control_plane': ['cp1', 'cp3', 'cp5']})
+    finally:
+        del ADDRESSES['lb3']
+    assert plan['errors'] == []
+    ep = plan['endpoint']
+    assert ep['load_balancers'] == ['lb2', 'lb3'] and ep['expected_holder'] == 'lb2'
+    assert 'lb1' not in plan['hosts'] and plan['hosts']['lb2']['vrrp']['instance']['unicast_peers'] == ['192.168.1.11']
+    assert plan['groups']['lb1'] == ['kubeha_retired']
+    retired = plan['retired']['lb1']
+    # keepalived first (its priority-0 advert moves the VIP), haproxy last, the fact removed
+    assert retired['units'][0] == 'keepalived' and retired['units'][-1] == 'haproxy'
+    assert retired['files'] == ['/etc/ansible/facts.d/kubeha_keepalived.fact']
+    assert retired['vips'] == ['192.168.1.100'] and retired['address'] == '192.168.1.9'
+    mine = view(plan, 'lb1')
+    assert mine['cluster'] == 'kubernetes' and mine['host'] is retired
+
+
+def test_every_load_balancer_absent_is_refused():
+    plan = build({'kubeha_lb_state': 'absent'})
+    assert any("every load balancer of cluster 'kubernetes' has kubeha_lb_state: absent" in e
+               for e in plan['errors']), plan['errors']
+    typo = build(host_vars={'lb1': {'kubeha_lb_state': 'gone'}})
+    assert any(e.startswith('lb1: kubeha_lb_state') and "'absent'" in e for e in typo['errors']), typo['errors']

@@ -247,3 +247,26 @@ def test_a_converged_fleet_rolls_nothing():
     out = rollout.from_drift(build(), drift(converged=GROUPS['loadbalancers'], held=['a-lb1', 'b-lb1']))
     assert out['todo'] == [] and out['batches'] == [4]
     assert rollout.holders(drift(held=['b-lb1'])) == ['b-lb1']
+
+
+def test_a_joining_load_balancer_starts_last_once_the_holder_knows_it():
+    """a-lb3 was added (its keepalived is not running): were it started before the
+    holder lists it as a unicast peer, it would hear no adverts and take the VIP.
+    Regression: it went first, as the lowest-priority backup."""
+    groups = dict(GROUPS, loadbalancers=GROUPS['loadbalancers'] + ['a-lb3'],
+                  alpha=GROUPS['alpha'] + ['a-lb3'])
+    ADDRESSES['a-lb3'] = '10.1.0.13'
+    try:
+        plan = build(groups=groups)
+    finally:
+        del ADDRESSES['a-lb3']
+    results = dict((h, {'converged': h.startswith('b-'), 'held_vips': ['x'] if h in ('a-lb1', 'b-lb1') else [],
+                        'inactive_services': ['keepalived'] if h == 'a-lb3' else []})
+                   for h in groups['loadbalancers'])
+    out = rollout.from_drift(plan, results)
+    assert out['todo'] == ['a-lb2', 'a-lb1', 'a-lb3']
+    assert out['order'][-3:] == ['a-lb2', 'a-lb1', 'a-lb3'] and out['batches'] == [3, 1, 1]
+    # several joining hosts start together, after the holder (beta, held by
+    # nobody, goes at once in the first batch)
+    order, batches = rollout.rollout(plan, ['a-lb1'], joining=['a-lb2', 'a-lb3'])
+    assert set(order[:3]) == {'a-lb1', 'b-lb1', 'b-lb2'} and order[3:] == ['a-lb2', 'a-lb3'] and batches == [3, 2]
