@@ -24,6 +24,7 @@ import re
 import time
 
 import lab as R
+import membership
 import report_reliability
 import rogue
 from analysis import summarize
@@ -64,10 +65,11 @@ def verify_output():
                             *SETTINGS)[1]
 
 
-def moves_since(t):
-    """Every MASTER transition any load balancer recorded after t, as (seconds after t, host)."""
+def moves_since(t, lbs=None):
+    """Every MASTER transition any load balancer (``lbs``: the lab's, or these) recorded
+    after t, as (seconds after t, host)."""
     out = []
-    for lb in R.LBS:
+    for lb in lbs or R.LBS:
         log = R.dexec(lb, 'journalctl -t kubeha-vrrp -o short-unix --no-pager --since @%d' % int(t), check=False)
         out += [(round(float(line.split()[0]) - t, 3), lb) for line in log.splitlines()
                 if 'is now MASTER' in line and float(line.split()[0]) >= t]
@@ -523,6 +525,10 @@ CASES = {
         judge=lambda s, m, n: (n.get('holder_kept') and n.get('verify_named_rogue')
                                and n.get('verify_named_mac'))),
 }
+# Membership changes (bench/membership.py): their steps get the run's settings.
+for _name, _case in membership.CASES.items():
+    CASES[_name] = dict(_case, inject=lambda h, n, c=_case: c['inject'](h, n, SETTINGS),
+                        prepare=(lambda h, n, c=_case: c['prepare'](h, n, SETTINGS)) if _case.get('prepare') else None)
 
 
 def converge(profile, sets=()):
@@ -542,18 +548,20 @@ def run_case(name, profile, rate, sets=()):
     # (a previous case's last move may have left it on the backup, preempting soon)
     R.steady(profile, R.EP['expected_holder'] or None)
     holder = R.holders()[0]
+    notes = {'profile': profile}
+    if case.get('prepare'):  # before the probe: a host to add or remove
+        case['prepare'](holder, notes)
     R.start_probe(rate, 2)
     time.sleep(R.PRE_S)
-    notes = {'profile': profile}
-    fault_t, restore = None, None
+    fault_t, restore, moves = None, None, []
     try:
         fault_t, restore = case['inject'](holder, notes)
         R.wait(lambda: R.tail_all_ok(R.SETTLE_S), 60, 0.25)
     finally:
         records = R.stop_probe()
+        moves = moves_since(fault_t, notes.get('lbs')) if fault_t else []  # before a restore removes a host
         if restore:
             restore()
-    moves = moves_since(fault_t) if fault_t else []
     requests = [r for r in records if r['type'] == 'req']
     summary = summarize(requests, fault_t)
     notes['failed_away_from_moves'] = failed_away_from_moves(

@@ -12,11 +12,15 @@ the plan (lab/topology.py), read once when first used.
 
 Traffic stays inside the lab's Docker network (the VIP and lab addresses).
 """
+import ipaddress
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -29,6 +33,9 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import parse_state_file  # noqa: E402
 
 INVENTORY = os.path.join(ROOT, 'inventory', 'lab')
+# How molecule/default creates the lab's hosts (its first platform): a host the
+# bench adds or replaces is created the same way.
+MOLECULE = os.path.join(ROOT, 'molecule', 'default', 'molecule.yml')
 PROBE = '/usr/local/bin/kubeha-probe'
 OUT, STOP = '/tmp/bench.jsonl', '/tmp/bench.stop'
 KUBECTL_PROBE = '/usr/local/bin/kubeha-kubectl-probe'
@@ -120,6 +127,74 @@ def wait(predicate, timeout, interval=0.2):
             return True
         time.sleep(interval)
     return predicate()
+
+
+def _platform():
+    import yaml  # the bench's venv has it (ansible-core needs it)
+    with open(MOLECULE) as handle:
+        node = yaml.safe_load(handle)['platforms'][0]
+    # molecule expands ${VAR:-default} in its file; so does this
+    node['image'] = re.sub(r'\$\{(\w+):-([^}]*)\}', lambda m: os.environ.get(m.group(1)) or m.group(2), node['image'])
+    return node
+
+
+def create_host(name, address):
+    """A fresh lab host: a container from the lab's image at ``address`` on the lab's
+    network, as molecule/default creates its hosts; booted, with the real-time
+    budget its keepalived needs (lab/scripts/rt-budget.sh), and no SSH connection
+    master left from a host that had its address before."""
+    node = _platform()
+    args = ['docker', 'run', '-d', '--name', name, '--hostname', name,
+            '--network', node['networks'][0]['name'], '--ip', address,
+            '--cgroupns', node['cgroupns_mode']]
+    for flag, values in (('--cap-add', node['capabilities']), ('--security-opt', node['security_opts']),
+                         ('-v', node['volumes']), ('--tmpfs', node['tmpfs']),
+                         ('--ulimit', [u.replace(':', '=', 1) for u in node['ulimits']])):
+        for value in values:
+            args += [flag, value]
+    sh(args + [node['image']])
+    forget_ssh(address)
+    if not booted(name):
+        raise RuntimeError('lab host %s did not boot' % name)
+    sh([os.path.join(ROOT, 'lab', 'scripts', 'rt-budget.sh'), name])
+
+
+def remove_host(name, address=None):
+    sh(['docker', 'rm', '-f', name], check=False)
+    if address:
+        forget_ssh(address)
+
+
+def forget_ssh(address):
+    """End the controller's SSH connection masters to ``address`` (ControlPersist):
+    one left from a removed container would be reused for its successor."""
+    for pid in ssh_masters_cpu_s():
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as handle:
+                argv = handle.read().split(b'\0')
+            if any(a == address.encode() or a.endswith(b'@' + address.encode()) for a in argv):
+                os.kill(int(pid), 15)
+        except OSError:
+            continue
+
+
+def next_address(taken):
+    """The first address after the highest of ``taken`` (the lab's load balancers)."""
+    return str(max(ipaddress.ip_address(a) for a in taken) + 1)
+
+
+def inventory_with(load_balancers):
+    """A copy of inventory/lab whose loadbalancers group is ``load_balancers``
+    ([(name, {host variables})], in order): its directory (the caller removes it)."""
+    import yaml
+    with open(os.path.join(INVENTORY, 'hosts.yml')) as handle:
+        data = yaml.safe_load(handle)
+    data['all']['children']['loadbalancers']['hosts'] = dict(load_balancers)
+    path = tempfile.mkdtemp(prefix='kubeha-inventory.')
+    with open(os.path.join(path, 'hosts.yml'), 'w') as handle:
+        yaml.safe_dump(data, handle, sort_keys=False)
+    shutil.copytree(os.path.join(INVENTORY, 'group_vars'), os.path.join(path, 'group_vars'))
+    return path
 
 
 def booted(name, timeout=120):
