@@ -119,3 +119,24 @@ def test_a_vip_another_host_answers_for_is_refused():
         assert fingerprint() == before
     finally:
         client.run('ip addr del %s/24 dev eth0' % taken)
+
+
+def test_a_failed_post_check_stops_at_its_first_error():
+    """The API unreachable through the VIP from the probe host (the client rejects
+    its own connections): the post-check fails once, on the cluster's first load
+    balancer, naming the cause. Regression: the checks were run by the first load
+    balancer still in the play, so once lb1 had failed, lb2 carried on and printed
+    the kubeadm endpoint as if all was well (before defaults hid it, it failed
+    again there, on a fact only lb1 had: "'__kubeha_phase' is undefined")."""
+    client = node(T['client'])
+    rule = 'OUTPUT -d %s -p tcp --dport %d -j REJECT --reject-with tcp-reset' % (T['vip'], T['port'])
+    client.check_output('iptables -I ' + rule)
+    try:
+        rc, out = playbook(LAB, 'site.yml')
+    finally:
+        client.run('iptables -D ' + rule)
+    assert rc != 0
+    assert out.count('FAILED!') == 1, out[-3000:]
+    assert 'connection to https://%s:%d/healthz refused' % (T['vip'], T['port']) in out, out[-3000:]
+    after = out.split('FAILED!', 1)[1]
+    assert 'apiServer.certSANs' not in after and 'is undefined' not in out, after[-3000:]
