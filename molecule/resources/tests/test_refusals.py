@@ -21,7 +21,8 @@ def fingerprint():
 
 
 def playbook(inventory, name, *args):
-    env = ansible_env(ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1')
+    # never coloured: molecule forces colour on (ANSIBLE_FORCE_COLOR) when run from a terminal
+    env = ansible_env(ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
     result = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, name)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     return result.returncode, ' '.join((result.stdout + result.stderr).split())

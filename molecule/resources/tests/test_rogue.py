@@ -60,7 +60,7 @@ def rogue_holds():
 
 
 def playbook(name, *args):
-    env = ansible_env(ANSIBLE_NOCOLOR='1')
+    env = ansible_env(ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')  # molecule may force colour on
     result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
                              os.path.join(ROOT, name)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
