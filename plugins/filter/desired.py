@@ -7,6 +7,12 @@ keepalived_conf  params | kubeha.control_plane.keepalived_conf
                  the keepalived.conf text the vrrp_config module writes for params
 file_digests     files | kubeha.control_plane.file_digests
                  config_files entries with their content replaced by its SHA-256
+role_state       view | kubeha.control_plane.role_state(role)
+                 what the haproxy or keepalived role writes on a load balancer, from
+                 its view of the plan (plugins/plugin_utils/desired.py)
+drift_args       view | kubeha.control_plane.drift_args(keepalived_auth_pass)
+                 both roles' wanted state as kubeha.control_plane.drift reads it
+                 (contents as digests, keepalived.conf's computed with its secret)
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,13 +21,13 @@ __metaclass__ = type
 
 import hashlib
 
+from ansible import constants as C
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils import vrrp_config
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils import desired
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plain_data import plain
-
-_DROPPED = ('content', 'validate', 'backup')
 
 
 def keepalived_conf(params):
@@ -39,15 +45,39 @@ def keepalived_conf(params):
 
 def file_digests(files):
     """Each entry without its content (and write options), with sha256 of the content."""
-    out = []
-    for entry in files or []:
-        item = dict((k, v) for k, v in entry.items() if k not in _DROPPED)
-        if entry.get('state', 'present') != 'absent':
-            item['sha256'] = hashlib.sha256(('%s' % (entry.get('content') or '')).encode('utf-8')).hexdigest()
-        out.append(item)
-    return out
+    return desired.digests(plain(files or []))
+
+
+def role_state(view, role):
+    """What the ``role`` (haproxy or keepalived) writes on the host whose plan view this is."""
+    view = plain(view)
+    # the header ansible's template lookup writes (ansible_managed)
+    managed = C.config.get_config_value('DEFAULT_MANAGED_STR')
+    if role == 'haproxy':
+        return desired.haproxy(view, managed)
+    if role == 'keepalived':
+        return desired.keepalived(view, managed)
+    raise AnsibleFilterError('role_state: no role %r (haproxy or keepalived)' % (role,))
+
+
+def keepalived_conf_params(state, version, auth_pass):
+    """keepalived.conf's parameters (role_state's conf_params) with the secret."""
+    return desired.keepalived_conf_params(plain(state['conf_params']), version, auth_pass)
+
+
+def drift_args(view, auth_pass):
+    """Both roles' wanted state on a load balancer, as kubeha.control_plane.drift
+    reads it, plus ``service`` (keepalived's own unit): one call per host."""
+    view = plain(view)
+    ha, ka = role_state(view, 'haproxy'), role_state(view, 'keepalived')
+    conf = keepalived_conf(keepalived_conf_params(ka, view['host']['vrrp']['vrrp_version'], auth_pass))
+    conf_file = dict(ka['conf_file'], sha256=hashlib.sha256(conf.encode('utf-8')).hexdigest())
+    return {'packages': ha['packages'] + ka['packages'], 'users': ka['users'], 'directories': ka['directories'],
+            'files': desired.digests(ha['files'] + ka['files']) + [conf_file],
+            'services': ha['services'] + ka['services'], 'service': ka['service']}
 
 
 class FilterModule(object):
     def filters(self):
-        return {'keepalived_conf': keepalived_conf, 'file_digests': file_digests}
+        return {'keepalived_conf': keepalived_conf, 'file_digests': file_digests, 'role_state': role_state,
+                'keepalived_conf_params': keepalived_conf_params, 'drift_args': drift_args}

@@ -13,6 +13,8 @@ plan_view    plan | kubeha.control_plane.plan_view(host)
 rollout      plan | kubeha.control_plane.rollout(hostvars, hosts, check_mode)
              the order and batch sizes of site.yml's rolling change, from each
              load balancer's drift result (__kubeha_drift)
+leaders      plan | kubeha.control_plane.leaders(hosts)
+             per cluster, its first load balancer among hosts, with the others
 holders      hostvars | kubeha.control_plane.holders(hosts[, result])
              the hosts whose registered drift or vip_holder result holds a VIP
 node_address host | kubeha.control_plane.node_address(hostvars)
@@ -74,8 +76,13 @@ def _results(hostvars, hosts, name):
 
 
 def rollout(plan_, hostvars, hosts, check_mode=False):
-    """{order, batches, todo}: site.yml's rollout from the hosts' drift results."""
+    """{order, batches}: site.yml's rollout from the hosts' drift results."""
     return _rollout.from_drift(plan_, _results(hostvars, hosts, '__kubeha_drift'), bool(check_mode))
+
+
+def leaders(plan_, hosts):
+    """{leader: [load balancers]}: who runs the once-per-cluster checks of a play."""
+    return _rollout.leaders(plan_, hosts)
 
 
 def holders(hostvars, hosts, result='__kubeha_drift'):
@@ -97,4 +104,5 @@ class FilterModule(object):
             'plan_view': plan_view,
             'rollout': rollout,
             'holders': holders,
+            'leaders': leaders,
         }

@@ -120,7 +120,8 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     retired = dict((host, K.retired(name, inventory.address(host), endpoints[name]['vips'], OS[OS_DEFAULT]))
                    for host, name in retiring.items())
     plan = dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts, retired=retired,
-                clusters=names, endpoints=endpoints, member_of=member_of, groups=groups_of(clusters, retired),
+                clusters=names, endpoints=endpoints, member_of=member_of,
+                groups=groups_of(clusters, retired, [h for h in everyone if effs[h].get('kubeha_set_hostname')]),
                 endpoint=endpoints[names[0]] if names else endpoint('', ([], [], []), effs, {}, raw, {}))
     return with_facts(plan, facts) if facts else plan
 
@@ -140,16 +141,19 @@ def _retiring(clusters, effs, problems):
     return out, retired
 
 
-def groups_of(clusters, retired=None):
+def groups_of(clusters, retired=None, renamed=()):
     """{host: [group, ...]}: kubeha_loadbalancers, kubeha_control_plane and
     kubeha_clients by what the host does, kubeha_cluster_<name> by cluster;
-    kubeha_retired for the load balancers with kubeha_lb_state: absent."""
+    kubeha_retired for the load balancers with kubeha_lb_state: absent;
+    kubeha_set_hostname for the load balancers and control-plane nodes among
+    ``renamed`` (kubeha_set_hostname: true)."""
     out = dict((host, ['kubeha_retired']) for host in retired or {})
     for name, lbs, cps, clients in clusters:
         for host in lbs + cps + clients:
             entry = out.setdefault(host, [])
             for group, members in (('kubeha_loadbalancers', lbs), ('kubeha_control_plane', cps),
-                                   ('kubeha_clients', clients), ('kubeha_cluster_' + name, [host])):
+                                   ('kubeha_clients', clients), ('kubeha_cluster_' + name, [host]),
+                                   ('kubeha_set_hostname', [h for h in lbs + cps if h in renamed])):
                 if host in members and group not in entry:
                     entry.append(group)
     return out

@@ -44,6 +44,19 @@ def rollout(plan, holders, pending=None, joining=()):
     return order, batches
 
 
+def leaders(plan, hosts):
+    """{leader: [its cluster's load balancers among hosts]}: per cluster, the
+    first of its load balancers in ``hosts`` (the play's, so --limit counts),
+    which runs what is checked once per cluster. A cluster with none of its
+    load balancers in ``hosts`` has no leader."""
+    out = {}
+    for name in plan['clusters']:
+        lbs = [h for h in plan['endpoints'][name]['load_balancers'] if h in hosts]
+        if lbs:
+            out[lbs[0]] = lbs
+    return out
+
+
 def holders(results):
     """The hosts whose drift or vip_holder result ({host: result}) says they hold a VIP."""
     return [host for host, result in results.items() if (result or {}).get('held_vips')]
@@ -54,13 +67,13 @@ def from_drift(plan, drift, check_mode=False):
 
     The load balancers with something to change (every one in check mode, to
     show what would change) are ordered by ``rollout``; those with nothing to
-    change join the first batch and skip the roles. Returns order (every
-    host, in order), batches (for ``serial``) and todo (the ones to change).
+    change are left out, so they run no task at all. Returns order (the hosts
+    to change, in order; empty when nothing differs) and batches (for
+    ``serial``).
     """
     hosts = list(drift)
     pending = hosts if check_mode else [h for h in hosts if not (drift[h] or {}).get('converged')]
     joining = [h for h in hosts if plan['hosts'][h]['vrrp']['os']['service']
                in ((drift[h] or {}).get('inactive_services') or [])]
     order, batches = rollout(plan, holders(drift), pending, joining)
-    idle = [h for h in hosts if h not in order]
-    return dict(order=idle + order, batches=[len(idle) + (batches + [0])[0]] + batches[1:], todo=order)
+    return dict(order=order, batches=batches)

@@ -227,25 +227,24 @@ def drift(converged=(), held=()):
                 for h in GROUPS['loadbalancers'])
 
 
-def test_site_rolls_only_what_differs_and_the_rest_joins_the_first_batch():
-    """a-lb2 differs (a backup of alpha, whose holder is a-lb1); beta is converged."""
+def test_site_rolls_only_what_differs():
+    """a-lb2 differs (a backup of alpha, whose holder is a-lb1); beta is converged:
+    the three idle hosts are left out of the rollout (they run no task)."""
     out = rollout.from_drift(build(), drift(converged=['a-lb1', 'b-lb1', 'b-lb2'], held=['a-lb1', 'b-lb2']))
-    assert out['todo'] == ['a-lb2']
-    assert out['order'][-1] == 'a-lb2' and sorted(out['order']) == sorted(GROUPS['loadbalancers'])
-    assert out['batches'] == [4]  # three idle hosts and a-lb2, in one batch
+    assert out == {'order': ['a-lb2'], 'batches': [1]}
 
 
 def test_site_rolls_the_holder_last_and_check_mode_shows_every_host():
     held = ['a-lb1', 'b-lb2']
     out = rollout.from_drift(build(), drift(held=held))
-    assert out['batches'] == [2, 2] and set(out['order'][2:]) == set(held) and out['todo'] == out['order']
+    assert out['batches'] == [2, 2] and set(out['order'][2:]) == set(held)
     checked = rollout.from_drift(build(), drift(converged=GROUPS['loadbalancers'], held=held), check_mode=True)
-    assert checked['batches'] == [2, 2] and set(checked['todo']) == set(GROUPS['loadbalancers'])
+    assert checked['batches'] == [2, 2] and set(checked['order']) == set(GROUPS['loadbalancers'])
 
 
 def test_a_converged_fleet_rolls_nothing():
     out = rollout.from_drift(build(), drift(converged=GROUPS['loadbalancers'], held=['a-lb1', 'b-lb1']))
-    assert out['todo'] == [] and out['batches'] == [4]
+    assert out == {'order': [], 'batches': []}
     assert rollout.holders(drift(held=['b-lb1'])) == ['b-lb1']
 
 
@@ -264,9 +263,26 @@ def test_a_joining_load_balancer_starts_last_once_the_holder_knows_it():
                         'inactive_services': ['keepalived'] if h == 'a-lb3' else []})
                    for h in groups['loadbalancers'])
     out = rollout.from_drift(plan, results)
-    assert out['todo'] == ['a-lb2', 'a-lb1', 'a-lb3']
-    assert out['order'][-3:] == ['a-lb2', 'a-lb1', 'a-lb3'] and out['batches'] == [3, 1, 1]
+    assert out == {'order': ['a-lb2', 'a-lb1', 'a-lb3'], 'batches': [1, 1, 1]}
     # several joining hosts start together, after the holder (beta, held by
     # nobody, goes at once in the first batch)
     order, batches = rollout.rollout(plan, ['a-lb1'], joining=['a-lb2', 'a-lb3'])
     assert set(order[:3]) == {'a-lb1', 'b-lb1', 'b-lb2'} and order[3:] == ['a-lb2', 'a-lb3'] and batches == [3, 2]
+
+
+def test_each_cluster_is_checked_by_its_first_load_balancer_in_the_play():
+    """post_check.yml's leaders: with --limit, the first of a cluster's load balancers left."""
+    plan = build()
+    assert rollout.leaders(plan, GROUPS['loadbalancers']) == {'a-lb1': ['a-lb1', 'a-lb2'],
+                                                              'b-lb1': ['b-lb1', 'b-lb2']}
+    assert rollout.leaders(plan, ['b-lb2', 'a-lb2']) == {'a-lb2': ['a-lb2'], 'b-lb2': ['b-lb2']}
+    assert rollout.leaders(plan, ['a-cp1']) == {}
+
+
+def test_only_the_hosts_that_set_their_hostname_are_in_that_group():
+    """site.yml's hostname play runs on kubeha_set_hostname: no task at all on the others."""
+    plan = build(host_vars={'a-lb1': {'kubeha_set_hostname': True}, 'b-cp1': {'kubeha_set_hostname': True},
+                            'tester': {'kubeha_set_hostname': True}})
+    named = sorted(h for h, groups in plan['groups'].items() if 'kubeha_set_hostname' in groups)
+    assert named == ['a-lb1', 'b-cp1']  # a client's hostname is not ours to set
+    assert not any('kubeha_set_hostname' in g for g in build()['groups'].values())

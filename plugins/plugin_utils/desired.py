@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the haproxy and keepalived roles want on a load balancer, computed on
+the controller from the host's view of the plan (plan/endpoint.py view).
+
+One call per host and role gives the packages, the user, the directories, the
+files with their content, the units and the services. The roles write exactly
+that; site.yml's drift check reads the same, with each content replaced by its
+SHA-256 (``digests``). The roles' templates (roles/<role>/templates/) are
+rendered here with Jinja2, as ansible's template lookup renders them
+(trim_blocks, the trailing newline kept), but without the lookup's copy of
+every variable of the host: that copy made the desired state the largest part
+of a re-run's controller CPU (about 0.3 CPU-seconds per load balancer).
+Only the secret is not here: keepalived.conf's digest takes it as an argument.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+# plugins/plugin_utils/desired.py -> the collection's root
+COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The VRRP exporter's program is this module_utils file itself (unit-tested there).
+EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'vrrp_metrics.py')
+_DROPPED = ('content', 'validate', 'backup')
+_ENVIRONMENTS = {}
+
+
+def render(role, template, context):
+    """roles/<role>/templates/<template> rendered with ``context``; an undefined name fails."""
+    env = _ENVIRONMENTS.get(role)
+    if env is None:
+        env = _ENVIRONMENTS[role] = Environment(
+            loader=FileSystemLoader(os.path.join(COLLECTION, 'roles', role, 'templates')),
+            trim_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
+    return env.get_template(template).render(context)
+
+
+def _read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def digests(files):
+    """Each entry without its content (and write options), with sha256 of the content."""
+    out = []
+    for entry in files or []:
+        item = dict((k, v) for k, v in entry.items() if k not in _DROPPED)
+        if entry.get('state', 'present') != 'absent':
+            item['sha256'] = hashlib.sha256(('%s' % (entry.get('content') or '')).encode('utf-8')).hexdigest()
+        out.append(item)
+    return out
+
+
+def haproxy(view, managed='Ansible managed'):
+    """The haproxy role's wanted state: packages, the config file (with content), the service.
+    ``managed`` is what the template's ``ansible_managed`` header says."""
+    plan = view['host']['haproxy']
+    os_ = plan['os']
+    context = {'__haproxy_plan': plan, '__haproxy_chroot': os_['chroot'], '__haproxy_user': os_['user'],
+               '__haproxy_group': os_['group'], 'ansible_managed': managed}
+    config = {'path': os_['config_path'], 'content': render('haproxy', plan['template'], context),
+              'owner': 'root', 'group': os_['group'], 'mode': '0640'}
+    return {'packages': list(os_['packages']), 'service': os_['service'], 'config_file': config,
+            'files': [config], 'services': [{'name': os_['service']}]}
+
+
+def _optional(wanted, path, mode, render_content):
+    """A file present with its content when wanted, else absent."""
+    return {'path': path, 'state': 'present' if wanted else 'absent', 'owner': 'root', 'group': 'root',
+            'mode': mode, 'content': render_content() if wanted else ''}
+
+
+def keepalived(view, managed='Ansible managed'):
+    """The keepalived role's wanted state except keepalived.conf's secret: packages,
+    the script user, directories, files (with content), units, services, and
+    keepalived.conf's parameters (conf_params; keepalived_conf_params adds the secret).
+    ``managed`` is what the templates' ``ansible_managed`` header says."""
+    plan = view['host']['vrrp']
+    os_, units = plan['os'], plan['units']
+    libexec, service = plan['libexec'], os_['service']
+    timer, firewall, exporter = bool(plan['health_timer']), bool(plan['firewall']), bool(plan['exporter'])
+    dropin = '/etc/systemd/system/%s.service.d' % service
+    context = {'__keepalived_plan': plan, '__kubeha_plan': view, '__keepalived_libexec': libexec,
+               '__keepalived_service': service, '__keepalived_pidfile': os_['pidfile'], 'ansible_managed': managed}
+
+    def template(name):
+        return lambda: render('keepalived', name, context)
+
+    def script(name):
+        return {'path': '%s/%s' % (libexec, name), 'owner': 'root', 'group': 'root', 'mode': '0755',
+                'content': render('keepalived', name + '.j2', context)}
+
+    files = [
+        script('check-haproxy'),
+        script('vrrp-notify'),
+        {'path': '/etc/tmpfiles.d/kubeha-keepalived.conf', 'owner': 'root', 'group': 'root', 'mode': '0644',
+         'content': render('keepalived', 'tmpfiles.conf.j2', context)},
+        # The priority this host runs with, read back with the facts (setup's
+        # local subset): a load balancer keeps it when others join, leave or are
+        # reordered. As ansible's to_nice_json writes it.
+        {'path': plan['fact_file'], 'owner': 'root', 'group': 'root', 'mode': '0644',
+         'content': json.dumps(plan['fact'], indent=4, sort_keys=True, separators=(',', ': ')) + '\n'},
+        _optional(plan['restart_on_failure'], dropin + '/kubeha-restart.conf', '0644',
+                  template('kubeha-restart.conf.j2')),
+        _optional(timer, libexec + '/ha-healthcheck', '0755', template('ha-healthcheck.j2')),
+        _optional(timer, '/etc/systemd/system/kubeha-healthcheck.service', '0644',
+                  template('kubeha-healthcheck.service.j2')),
+        _optional(timer, '/etc/systemd/system/' + units['timer'], '0644', template('kubeha-healthcheck.timer.j2')),
+        _optional(firewall, libexec + '/vrrp-firewall', '0755', template('vrrp-firewall.j2')),
+        _optional(firewall, '/etc/systemd/system/' + units['firewall'], '0644',
+                  template('kubeha-vrrp-firewall.service.j2')),
+        _optional(exporter, libexec + '/vrrp-exporter', '0755', lambda: _read(EXPORTER_PROGRAM)),
+        _optional(exporter, '/etc/systemd/system/' + units['exporter'], '0644',
+                  template('kubeha-vrrp-exporter.service.j2')),
+    ]
+    # The units the role starts and enables, in order, after keepalived.conf and
+    # its files (vrrp_config's units): each brought to its changed_state when
+    # one of its changed_by files changed in that call.
+    start = ([{'name': units['firewall'], 'changed_state': 'restarted',
+               'changed_by': [libexec + '/vrrp-firewall', '/etc/systemd/system/' + units['firewall']]}]
+             if firewall else [])
+    start += [{'name': service, 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]}]
+    start += [{'name': units['timer']}] if timer else []
+    start += ([{'name': units['exporter'], 'changed_state': 'restarted',
+                'changed_by': [libexec + '/vrrp-exporter', '/etc/systemd/system/' + units['exporter']]}]
+              if exporter else [])
+    optional = (('timer', timer), ('firewall', firewall), ('exporter', exporter))
+    services = [{'name': service}] + [{'name': units[key]} for key, wanted in optional if wanted]
+    return {
+        'packages': list(os_['packages']) + (['iptables'] if firewall else []),
+        'users': [plan['script_user']],
+        # The script directory is root-owned (enable_script_security); the state
+        # directory is the notify script's (recreated at boot by tmpfiles.d).
+        'directories': [
+            {'path': libexec, 'owner': 'root', 'group': 'root', 'mode': '0755'},
+            {'path': plan['state_dir'], 'owner': plan['script_user'], 'group': plan['script_user'], 'mode': '0755'},
+            {'path': dropin, 'owner': 'root', 'group': 'root', 'mode': '0755'},
+            {'path': plan['fact_dir'], 'owner': 'root', 'group': 'root', 'mode': '0755'},
+        ],
+        'files': files,
+        'units': start,
+        'services': services,
+        # the optional units no longer wanted: stopped before their files are removed
+        'unwanted_units': [units[key] for key, wanted in optional if not wanted],
+        'service': service,
+        'conf_file': {'path': os_['config_path'], 'owner': 'root', 'group': 'root', 'mode': '0640'},
+        'conf_params': {'dest': os_['config_path'], 'host_addresses': plan['host_addresses'],
+                        'global_defs': plan['global_defs'], 'scripts': plan['scripts'],
+                        'instances': [plan['instance']]},
+    }
+
+
+def keepalived_conf_params(conf_params, version, auth_pass):
+    """keepalived.conf's parameters with the secret: VRRPv2's PASS authentication."""
+    params = dict(conf_params)
+    if version == 2:
+        params['instances'] = [dict(i, authentication={'auth_type': 'PASS', 'auth_pass': auth_pass})
+                               for i in conf_params['instances']]
+    return params
