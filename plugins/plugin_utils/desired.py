@@ -78,18 +78,16 @@ def _optional(wanted, path, mode, render_content):
             'mode': mode, 'content': render_content() if wanted else ''}
 
 
-def keepalived(view, managed='Ansible managed'):
-    """The keepalived role's wanted state except keepalived.conf's secret: packages,
-    the script user, directories, files (with content), units, services, and
-    keepalived.conf's parameters (conf_params; keepalived_conf_params adds the secret).
-    ``managed`` is what the templates' ``ansible_managed`` header says."""
-    plan = view['host']['vrrp']
-    os_, units = plan['os'], plan['units']
-    libexec, service = plan['libexec'], os_['service']
-    timer, firewall, exporter = bool(plan['health_timer']), bool(plan['firewall']), bool(plan['exporter'])
-    dropin = '/etc/systemd/system/%s.service.d' % service
-    context = {'__keepalived_plan': plan, '__kubeha_plan': view, '__keepalived_libexec': libexec,
-               '__keepalived_service': service, '__keepalived_pidfile': os_['pidfile'], 'ansible_managed': managed}
+def _wanted(plan):
+    """{optional part: wanted}: the periodic HA check's timer, the VRRP firewall, the exporter."""
+    return {'timer': bool(plan['health_timer']), 'firewall': bool(plan['firewall']),
+            'exporter': bool(plan['exporter'])}
+
+
+def _keepalived_files(plan, context):
+    """The scripts, the tmpfiles.d entry, the priority fact and the optional files (absent when not wanted)."""
+    libexec, units, wanted = plan['libexec'], plan['units'], _wanted(plan)
+    dropin = '/etc/systemd/system/%s.service.d' % plan['os']['service']
 
     def template(name):
         return lambda: render('keepalived', name, context)
@@ -98,7 +96,7 @@ def keepalived(view, managed='Ansible managed'):
         return {'path': '%s/%s' % (libexec, name), 'owner': 'root', 'group': 'root', 'mode': '0755',
                 'content': render('keepalived', name + '.j2', context)}
 
-    files = [
+    return [
         script('check-haproxy'),
         script('vrrp-notify'),
         {'path': '/etc/tmpfiles.d/kubeha-keepalived.conf', 'owner': 'root', 'group': 'root', 'mode': '0644',
@@ -110,47 +108,66 @@ def keepalived(view, managed='Ansible managed'):
          'content': json.dumps(plan['fact'], indent=4, sort_keys=True, separators=(',', ': ')) + '\n'},
         _optional(plan['restart_on_failure'], dropin + '/kubeha-restart.conf', '0644',
                   template('kubeha-restart.conf.j2')),
-        _optional(timer, libexec + '/ha-healthcheck', '0755', template('ha-healthcheck.j2')),
-        _optional(timer, '/etc/systemd/system/kubeha-healthcheck.service', '0644',
+        _optional(wanted['timer'], libexec + '/ha-healthcheck', '0755', template('ha-healthcheck.j2')),
+        _optional(wanted['timer'], '/etc/systemd/system/kubeha-healthcheck.service', '0644',
                   template('kubeha-healthcheck.service.j2')),
-        _optional(timer, '/etc/systemd/system/' + units['timer'], '0644', template('kubeha-healthcheck.timer.j2')),
-        _optional(firewall, libexec + '/vrrp-firewall', '0755', template('vrrp-firewall.j2')),
-        _optional(firewall, '/etc/systemd/system/' + units['firewall'], '0644',
+        _optional(wanted['timer'], '/etc/systemd/system/' + units['timer'], '0644',
+                  template('kubeha-healthcheck.timer.j2')),
+        _optional(wanted['firewall'], libexec + '/vrrp-firewall', '0755', template('vrrp-firewall.j2')),
+        _optional(wanted['firewall'], '/etc/systemd/system/' + units['firewall'], '0644',
                   template('kubeha-vrrp-firewall.service.j2')),
-        _optional(exporter, libexec + '/vrrp-exporter', '0755', lambda: _read(EXPORTER_PROGRAM)),
-        _optional(exporter, '/etc/systemd/system/' + units['exporter'], '0644',
+        _optional(wanted['exporter'], libexec + '/vrrp-exporter', '0755', lambda: _read(EXPORTER_PROGRAM)),
+        _optional(wanted['exporter'], '/etc/systemd/system/' + units['exporter'], '0644',
                   template('kubeha-vrrp-exporter.service.j2')),
     ]
-    # The units the role starts and enables, in order, after keepalived.conf and
-    # its files (vrrp_config's units): each brought to its changed_state when
-    # one of its changed_by files changed in that call.
-    start = ([{'name': units['firewall'], 'changed_state': 'restarted',
-               'changed_by': [libexec + '/vrrp-firewall', '/etc/systemd/system/' + units['firewall']]}]
-             if firewall else [])
-    start += [{'name': service, 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]}]
-    start += [{'name': units['timer']}] if timer else []
-    start += ([{'name': units['exporter'], 'changed_state': 'restarted',
-                'changed_by': [libexec + '/vrrp-exporter', '/etc/systemd/system/' + units['exporter']]}]
-              if exporter else [])
-    optional = (('timer', timer), ('firewall', firewall), ('exporter', exporter))
-    services = [{'name': service}] + [{'name': units[key]} for key, wanted in optional if wanted]
+
+
+def _keepalived_units(plan):
+    """The units the role starts and enables, in order, after keepalived.conf and
+    its files (vrrp_config's units): each brought to its changed_state when one
+    of its changed_by files changed in that call."""
+    libexec, units, wanted, service = plan['libexec'], plan['units'], _wanted(plan), plan['os']['service']
+
+    def restarted_by_its_files(key, program):
+        unit = units[key]
+        return [{'name': unit, 'changed_state': 'restarted',
+                 'changed_by': [libexec + '/' + program, '/etc/systemd/system/' + unit]}] if wanted[key] else []
+
+    return (restarted_by_its_files('firewall', 'vrrp-firewall')
+            + [{'name': service, 'changed_state': 'reloaded', 'changed_by': [plan['os']['config_path']]}]
+            + ([{'name': units['timer']}] if wanted['timer'] else [])
+            + restarted_by_its_files('exporter', 'vrrp-exporter'))
+
+
+def keepalived(view, managed='Ansible managed'):
+    """The keepalived role's wanted state except keepalived.conf's secret: packages,
+    the script user, directories, files (with content), units, services, and
+    keepalived.conf's parameters (conf_params; keepalived_conf_params adds the secret).
+    ``managed`` is what the templates' ``ansible_managed`` header says."""
+    plan = view['host']['vrrp']
+    os_, units, wanted = plan['os'], plan['units'], _wanted(plan)
+    context = {'__keepalived_plan': plan, '__kubeha_plan': view, '__keepalived_libexec': plan['libexec'],
+               '__keepalived_service': os_['service'], '__keepalived_pidfile': os_['pidfile'],
+               'ansible_managed': managed}
+    optional = ('timer', 'firewall', 'exporter')
     return {
-        'packages': list(os_['packages']) + (['iptables'] if firewall else []),
+        'packages': list(os_['packages']) + (['iptables'] if wanted['firewall'] else []),
         'users': [plan['script_user']],
         # The script directory is root-owned (enable_script_security); the state
         # directory is the notify script's (recreated at boot by tmpfiles.d).
         'directories': [
-            {'path': libexec, 'owner': 'root', 'group': 'root', 'mode': '0755'},
+            {'path': plan['libexec'], 'owner': 'root', 'group': 'root', 'mode': '0755'},
             {'path': plan['state_dir'], 'owner': plan['script_user'], 'group': plan['script_user'], 'mode': '0755'},
-            {'path': dropin, 'owner': 'root', 'group': 'root', 'mode': '0755'},
+            {'path': '/etc/systemd/system/%s.service.d' % os_['service'], 'owner': 'root', 'group': 'root',
+             'mode': '0755'},
             {'path': plan['fact_dir'], 'owner': 'root', 'group': 'root', 'mode': '0755'},
         ],
-        'files': files,
-        'units': start,
-        'services': services,
+        'files': _keepalived_files(plan, context),
+        'units': _keepalived_units(plan),
+        'services': [{'name': os_['service']}] + [{'name': units[k]} for k in optional if wanted[k]],
         # the optional units no longer wanted: stopped before their files are removed
-        'unwanted_units': [units[key] for key, wanted in optional if not wanted],
-        'service': service,
+        'unwanted_units': [units[k] for k in optional if not wanted[k]],
+        'service': os_['service'],
         'conf_file': {'path': os_['config_path'], 'owner': 'root', 'group': 'root', 'mode': '0640'},
         'conf_params': {'dest': os_['config_path'], 'host_addresses': plan['host_addresses'],
                         'global_defs': plan['global_defs'], 'scripts': plan['scripts'],
