@@ -60,9 +60,9 @@ def role_state(view, role):
     raise AnsibleFilterError('role_state: no role %r (haproxy or keepalived)' % (role,))
 
 
-def keepalived_conf_params(state, version, auth_pass):
+def keepalived_conf_params(state, auth_pass):
     """keepalived.conf's parameters (role_state's conf_params) with the secret."""
-    return desired.keepalived_conf_params(plain(state['conf_params']), version, auth_pass)
+    return desired.keepalived_conf_params(plain(state), auth_pass)
 
 
 def drift_args(view, auth_pass):
@@ -70,7 +70,7 @@ def drift_args(view, auth_pass):
     reads it, plus ``service`` (keepalived's own unit): one call per host."""
     view = plain(view)
     ha, ka = role_state(view, 'haproxy'), role_state(view, 'keepalived')
-    conf = keepalived_conf(keepalived_conf_params(ka, view['host']['vrrp']['vrrp_version'], auth_pass))
+    conf = keepalived_conf(desired.keepalived_conf_params(ka, auth_pass))
     conf_file = dict(ka['conf_file'], sha256=hashlib.sha256(conf.encode('utf-8')).hexdigest())
     return {'packages': ha['packages'] + ka['packages'], 'users': ka['users'], 'directories': ka['directories'],
             'files': desired.digests(ha['files'] + ka['files']) + [conf_file],

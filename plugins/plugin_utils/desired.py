@@ -169,16 +169,18 @@ def keepalived(view, managed='Ansible managed'):
         'unwanted_units': [units[k] for k in optional if not wanted[k]],
         'service': os_['service'],
         'conf_file': {'path': os_['config_path'], 'owner': 'root', 'group': 'root', 'mode': '0640'},
+        'vrrp_version': plan['vrrp_version'],
         'conf_params': {'dest': os_['config_path'], 'host_addresses': plan['host_addresses'],
                         'global_defs': plan['global_defs'], 'scripts': plan['scripts'],
                         'instances': [plan['instance']]},
     }
 
 
-def keepalived_conf_params(conf_params, version, auth_pass):
-    """keepalived.conf's parameters with the secret: VRRPv2's PASS authentication."""
-    params = dict(conf_params)
-    if version == 2:
+def keepalived_conf_params(state, auth_pass):
+    """keepalived.conf's parameters (``keepalived``'s conf_params) with the
+    secret: VRRPv2's PASS authentication; VRRPv3 has none."""
+    params = dict(state['conf_params'])
+    if state['vrrp_version'] == 2:
         params['instances'] = [dict(i, authentication={'auth_type': 'PASS', 'auth_pass': auth_pass})
-                               for i in conf_params['instances']]
+                               for i in params['instances']]
     return params

@@ -96,7 +96,8 @@ def test_drift_args_are_both_roles_as_digests_with_the_secret_in_keepalived_conf
         ka['conf_file']['path']]
     assert not any('content' in f for f in args['files'])
     assert args['files'][0]['sha256'] == hashlib.sha256(ha['config_file']['content'].encode()).hexdigest()
-    conf = keepalived_conf(desired.keepalived_conf_params(ka['conf_params'], 2, 'secret1'))
+    assert ka['vrrp_version'] == 2
+    conf = keepalived_conf(desired.keepalived_conf_params(ka, 'secret1'))
     assert 'auth_pass secret1' in conf
     assert args['files'][-1]['sha256'] == hashlib.sha256(conf.encode()).hexdigest()
     assert drift_args(v, 'secret2')['files'][-1]['sha256'] != args['files'][-1]['sha256']
