@@ -7,10 +7,10 @@ keepalived_conf  params | kubeha.control_plane.keepalived_conf
                  the keepalived.conf text the vrrp_config module writes for params
 file_digests     files | kubeha.control_plane.file_digests
                  config_files entries with their content replaced by its SHA-256
-role_state       view | kubeha.control_plane.role_state(role)
-                 what the haproxy or keepalived role writes on a load balancer, from
-                 its view of the plan (plugins/plugin_utils/desired.py)
-drift_args       view | kubeha.control_plane.drift_args(keepalived_auth_pass)
+role_state       view | kubeha.control_plane.role_state(role[, bgp_peers])
+                 what the haproxy, keepalived or bgp role writes on a load balancer,
+                 from its view of the plan (plugins/plugin_utils/desired.py)
+drift_args       view | kubeha.control_plane.drift_args(keepalived_auth_pass[, bgp_peers])
                  both roles' wanted state as kubeha.control_plane.drift reads it
                  (contents as digests, keepalived.conf's computed with its secret)
 """
@@ -48,8 +48,9 @@ def file_digests(files):
     return desired.digests(plain(files or []))
 
 
-def role_state(view, role):
-    """What the ``role`` (haproxy or keepalived) writes on the host whose plan view this is."""
+def role_state(view, role, bgp_peers=None):
+    """What the ``role`` (haproxy, keepalived or bgp) writes on the host whose plan
+    view this is; for bgp, ``bgp_peers`` gives the peers' passwords (frr.conf)."""
     view = plain(view)
     # the header ansible's template lookup writes (ansible_managed)
     managed = C.config.get_config_value('DEFAULT_MANAGED_STR')
@@ -57,7 +58,11 @@ def role_state(view, role):
         return desired.haproxy(view, managed)
     if role == 'keepalived':
         return desired.keepalived(view, managed)
-    raise AnsibleFilterError('role_state: no role %r (haproxy or keepalived)' % (role,))
+    if role == 'bgp':
+        if not view['host'].get('bgp'):
+            raise AnsibleFilterError('role_state: the bgp role needs kubeha_vip_mode: bgp on this host')
+        return desired.bgp(view, managed, plain(bgp_peers or []))
+    raise AnsibleFilterError('role_state: no role %r (haproxy, keepalived or bgp)' % (role,))
 
 
 def keepalived_conf_params(state, auth_pass):
@@ -65,11 +70,18 @@ def keepalived_conf_params(state, auth_pass):
     return desired.keepalived_conf_params(plain(state), auth_pass)
 
 
-def drift_args(view, auth_pass):
-    """Both roles' wanted state on a load balancer, as kubeha.control_plane.drift
-    reads it, plus ``service`` (keepalived's own unit): one call per host."""
+def drift_args(view, auth_pass, bgp_peers=None):
+    """Both roles' wanted state on a load balancer (haproxy, and keepalived or, in
+    BGP mode, bgp), as kubeha.control_plane.drift reads it, plus ``service`` (the
+    VIP's own unit: keepalived, or the BGP gate): one call per host."""
     view = plain(view)
-    ha, ka = role_state(view, 'haproxy'), role_state(view, 'keepalived')
+    ha = role_state(view, 'haproxy')
+    if view['host'].get('vip_mode') == 'bgp':
+        bg = role_state(view, 'bgp', bgp_peers)
+        return {'packages': ha['packages'] + bg['packages'], 'users': bg['users'],
+                'directories': bg['directories'], 'files': desired.digests(ha['files'] + bg['files']),
+                'services': ha['services'] + bg['services'], 'service': bg['service']}
+    ka = role_state(view, 'keepalived')
     conf = keepalived_conf(desired.keepalived_conf_params(ka, auth_pass))
     conf_file = dict(ka['conf_file'], sha256=hashlib.sha256(conf.encode('utf-8')).hexdigest())
     return {'packages': ha['packages'] + ka['packages'], 'users': ka['users'], 'directories': ka['directories'],

@@ -29,6 +29,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The VRRP exporter's program is this module_utils file itself (unit-tested there).
 EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'vrrp_metrics.py')
+# So is the BGP gate's.
+GATE_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_gate.py')
+GATE_CONFIG = '/etc/kubeha/bgp-gate.json'
 _DROPPED = ('content', 'validate', 'backup')
 _ENVIRONMENTS = {}
 
@@ -184,3 +187,57 @@ def keepalived_conf_params(state, auth_pass):
         params['instances'] = [dict(i, authentication={'auth_type': 'PASS', 'auth_pass': auth_pass})
                                for i in params['instances']]
     return params
+
+
+def bgp(view, managed='Ansible managed', peers=None):
+    """The bgp role's wanted state (kubeha_vip_mode: bgp): FRR's packages, files
+    and units, the gate and the serving check it runs. ``peers``: bgp_peers as
+    the inventory gives them, for their passwords (frr.conf holds them: it is
+    never world-readable); the plan keeps none."""
+    plan = view['host']['bgp']
+    os_, gate, libexec = plan['os'], plan['gate'], plan['libexec']
+    passwords = dict((str(p.get('address')), str(p.get('password'))) for p in peers or []
+                     if isinstance(p, dict) and p.get('password'))
+    context = {'__bgp_plan': plan, '__bgp_hostname': view['host'].get('router_id') or 'kubeha',
+               '__bgp_passwords': passwords, '__bgp_config_file': GATE_CONFIG, 'ansible_managed': managed,
+               # the serving check is the keepalived track script's own (its template reads these)
+               '__keepalived_plan': plan['check']}
+    config = {'check': [libexec + '/check-haproxy', 'serving', 'bgp_gate'],
+              'check_timeout': plan['check']['track_timeout'], 'interval': gate['interval'],
+              'fall': gate['fall'], 'rise': gate['rise'], 'mode': plan['mode'], 'prefixes': plan['prefixes'],
+              'peers': [p['address'] for p in plan['peers']], 'metric_normal': gate['metric_normal'],
+              'metric_standby': gate['metric_standby'], 'state_dir': plan['state_dir']}
+    unit_path = '/etc/systemd/system/' + gate['unit']
+
+    def frr_file(path, template):
+        return {'path': path, 'owner': os_['user'], 'group': os_['group'], 'mode': '0640',
+                'content': render('bgp', template, context)}
+
+    files = [
+        {'path': libexec + '/check-haproxy', 'owner': 'root', 'group': 'root', 'mode': '0755',
+         'content': render('keepalived', 'check-haproxy.j2', context)},
+        {'path': gate['program'], 'owner': 'root', 'group': 'root', 'mode': '0755', 'content': _read(GATE_PROGRAM)},
+        {'path': GATE_CONFIG, 'owner': 'root', 'group': 'root', 'mode': '0644',
+         'content': json.dumps(config, indent=2, sort_keys=True) + '\n'},
+        frr_file(os_['daemons_path'], 'daemons.j2'),
+        dict(frr_file(os_['config_path'], 'frr.conf.j2'), validate='vtysh --dryrun --inputfile %s'),
+        {'path': unit_path, 'owner': 'root', 'group': 'root', 'mode': '0644',
+         'content': render('bgp', 'kubeha-bgp-gate.service.j2', context)},
+    ]
+    return {
+        'packages': list(os_['packages']),
+        'users': [],
+        'directories': [{'path': libexec, 'owner': 'root', 'group': 'root', 'mode': '0755'},
+                        {'path': os.path.dirname(GATE_CONFIG), 'owner': 'root', 'group': 'root', 'mode': '0755'}],
+        'files': files,
+        # FRR restarted for new daemons (a reload starts none), reloaded for a new
+        # frr.conf (sessions stay up); then the gate, restarted for its program,
+        # settings or unit (a restart withdraws until the checks rise again).
+        'units': [{'name': os_['service'], 'changed_state': 'restarted', 'changed_by': [os_['daemons_path']]},
+                  {'name': os_['service'], 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]},
+                  {'name': gate['unit'], 'changed_state': 'restarted',
+                   'changed_by': [gate['program'], GATE_CONFIG, unit_path]}],
+        'services': [{'name': os_['service']}, {'name': gate['unit']}],
+        'service': gate['unit'],
+        'secret': bool(passwords),
+    }

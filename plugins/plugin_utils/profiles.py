@@ -52,6 +52,13 @@ PROFILES = {
         'haproxy_timeout_client': '4h',
         'haproxy_timeout_server': '4h',
         'haproxy_maxconn': 20000,
+        # BGP mode (kubeha_vip_mode: bgp): BFD's timers, and the gate that
+        # announces the VIP while the local haproxy can serve
+        'bgp_bfd_interval_ms': 300,
+        'bgp_bfd_multiplier': 3,
+        'bgp_gate_interval': 1.0,
+        'bgp_gate_fall': 2,
+        'bgp_gate_rise': 2,
     },
     'fast': {
         'keepalived_vrrp_version': 3,
@@ -80,6 +87,11 @@ PROFILES = {
         'haproxy_timeout_client': '4h',
         'haproxy_timeout_server': '4h',
         'haproxy_maxconn': 20000,
+        'bgp_bfd_interval_ms': 100,
+        'bgp_bfd_multiplier': 3,
+        'bgp_gate_interval': 0.5,
+        'bgp_gate_fall': 1,
+        'bgp_gate_rise': 2,
     },
     # Only what the guide's files say; every value here is rendered by
     # haproxy-guide.cfg.j2 or keepalived's config (a unit test checks it).
@@ -125,6 +137,8 @@ OS = {
                     'socket': '/run/haproxy/admin.sock'},
         'keepalived': {'packages': ['keepalived', 'curl'], 'service': 'keepalived',
                        'config_path': '/etc/keepalived/keepalived.conf', 'pidfile': '/run/keepalived.pid'},
+        'bgp': {'packages': ['frr', 'frr-pythontools', 'curl'], 'service': 'frr', 'config_path': '/etc/frr/frr.conf',
+                'daemons_path': '/etc/frr/daemons', 'user': 'frr', 'group': 'frr'},
     },
 }
 

@@ -30,7 +30,7 @@ __metaclass__ = type
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import parse_ip
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import (
-    haproxy as H, keepalived as K, rules as R,
+    bgp as B, haproxy as H, keepalived as K, rules as R, rules_bgp as RB,
 )
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import node_address
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet, clusters_of
@@ -40,7 +40,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs i
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
 
-LB_ONLY = ('haproxy_', 'keepalived_')
+LB_ONLY = ('haproxy_', 'keepalived_', 'bgp_')
 FACT_RULE_INPUTS = ('keepalived_interface', 'keepalived_vip', 'keepalived_vip_ipv6',
                     'keepalived_allow_vip_outside_subnet',
                     # the priority a running load balancer keeps (keepalived.priorities)
@@ -53,8 +53,8 @@ KEEPALIVED_AS_IS = ('script_user', 'state_dir', 'config_backup', 'config_backups
 class _Inventory(object):
     """What every cluster's builder reads: variables, settings, problems."""
 
-    def __init__(self, raw, effs, settings, unreadable, problems):
-        self.raw, self.effs = raw, effs
+    def __init__(self, raw, effs, settings, unreadable, problems, defaults):
+        self.raw, self.effs, self.defaults = raw, effs, defaults
         self.settings, self.unreadable, self.problems = settings, unreadable, problems
         self.addresses = {}  # {ip: the first host that has it}
         for host in effs:
@@ -105,7 +105,7 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         (k, v) for k, v in raw[h].items() if not k.startswith(LB_ONLY)), defaults, specs, h, problems))
         for h in everyone)
     R.check_addresses(everyone, raw, problems)
-    inventory = _Inventory(raw, effs, settings, unreadable, problems)
+    inventory = _Inventory(raw, effs, settings, unreadable, problems, defaults)
     clusters, retiring = _retiring(clusters, effs, problems)
 
     plan_hosts, endpoints, member_of = {}, {}, {}
@@ -117,11 +117,13 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     if len(endpoints) > 1:
         check_fleet(endpoints, None, problems)
     names = [cluster[0] for cluster in clusters]
-    retired = dict((host, K.retired(name, inventory.address(host), endpoints[name]['vips'], OS[OS_DEFAULT]))
+    retired = dict((host, K.retired(name, inventory.address(host), endpoints[name]['vips'], OS[OS_DEFAULT],
+                                    endpoints[name]['mode']))
                    for host, name in retiring.items())
     plan = dict(errors=problems.lines(), warnings=warnings.lines(), hosts=plan_hosts, retired=retired,
                 clusters=names, endpoints=endpoints, member_of=member_of,
-                groups=groups_of(clusters, retired, [h for h in everyone if effs[h].get('kubeha_set_hostname')]),
+                groups=groups_of(clusters, retired, [h for h in everyone if effs[h].get('kubeha_set_hostname')],
+                                 [h for h in plan_hosts if plan_hosts[h]['vip_mode'] == 'bgp']),
                 endpoint=endpoints[names[0]] if names else endpoint('', ([], [], []), effs, {}, raw, {}))
     return with_facts(plan, facts) if facts else plan
 
@@ -141,19 +143,21 @@ def _retiring(clusters, effs, problems):
     return out, retired
 
 
-def groups_of(clusters, retired=None, renamed=()):
+def groups_of(clusters, retired=None, renamed=(), routed=()):
     """{host: [group, ...]}: kubeha_loadbalancers, kubeha_control_plane and
     kubeha_clients by what the host does, kubeha_cluster_<name> by cluster;
     kubeha_retired for the load balancers with kubeha_lb_state: absent;
     kubeha_set_hostname for the load balancers and control-plane nodes among
-    ``renamed`` (kubeha_set_hostname: true)."""
+    ``renamed`` (kubeha_set_hostname: true); kubeha_bgp for the load balancers
+    among ``routed`` (kubeha_vip_mode: bgp)."""
     out = dict((host, ['kubeha_retired']) for host in retired or {})
     for name, lbs, cps, clients in clusters:
         for host in lbs + cps + clients:
             entry = out.setdefault(host, [])
             for group, members in (('kubeha_loadbalancers', lbs), ('kubeha_control_plane', cps),
                                    ('kubeha_clients', clients), ('kubeha_cluster_' + name, [host]),
-                                   ('kubeha_set_hostname', [h for h in lbs + cps if h in renamed])):
+                                   ('kubeha_set_hostname', [h for h in lbs + cps if h in renamed]),
+                                   ('kubeha_bgp', [h for h in lbs if h in routed])):
                 if host in members and group not in entry:
                     entry.append(group)
     return out
@@ -181,12 +185,15 @@ def _load_balancer(host, cluster, members, prios, inventory):
     address = inventory.address(host)
     vip, vip6 = K.vips(eff)
     peers = [h for h in lbs if h != host]
+    routed = B.mode(eff) == 'bgp'
+    RB.check_mode_settings(host, eff, inventory.raw[host], inventory.defaults, problems)
     R.check_haproxy(host, eff, cps, problems)
     R.check_reserved(host, eff, problems)
-    R.check_vip(host, eff, inventory.addresses, address, problems)
+    R.check_vip(host, eff, inventory.addresses, address, problems, routed)
     R.check_vip6(host, eff, vip, inventory.addresses, problems)
-    R.check_vrrp_settings(host, eff, peers, inventory.settings['kubeha_lb_group'],
-                          inventory.unreadable.get(host, {}), problems)
+    if not routed:
+        R.check_vrrp_settings(host, eff, peers, inventory.settings['kubeha_lb_group'],
+                              inventory.unreadable.get(host, {}), problems)
     vip_ips = [str(v.ip) for v in (vip, vip6) if v is not None]
     # the interface: keepalived_interface, or (with_facts) the one that holds the VIP's subnet
     vrrp = _vrrp(host, eff, (vip, vip6), eff.get('keepalived_interface') or '', dict(
@@ -194,8 +201,8 @@ def _load_balancer(host, cluster, members, prios, inventory):
         peers=[inventory.address(p) for p in peers], peer_priorities=[prios[p] for p in peers]))
     vrrp.update(host_addresses=[inventory.address(h) for h in lbs],
                 track_peer_urls=(K.peer_frontend_urls(peers, inventory.effs, inventory.raw, vip_ips)
-                                 if vrrp['scripts'] and eff.get('keepalived_track_ask_peers') else []))
-    if vip is not None:
+                                 if (vrrp['scripts'] or routed) and eff.get('keepalived_track_ask_peers') else []))
+    if vip is not None and not routed:
         secret = ({'authentication': dict(auth_type='PASS', auth_pass=eff['keepalived_auth_pass'])}
                   if vrrp['vrrp_version'] == 2 and eff.get('keepalived_auth_pass') else {})
         R.check_vrrp_rules(host, dict(vrrp, instances=[vrrp['instance']]), secret, problems)
@@ -205,9 +212,15 @@ def _load_balancer(host, cluster, members, prios, inventory):
     vrrp['exporter'] = metrics['vrrp']  # the VRRP exporter's listen address ('' when off)
     vrrp['fact'] = K.fact(eff, prios[host])  # what the keepalived role records (K.FACT_FILE)
     vrrp.update(fact_file=K.FACT_FILE, fact_dir=K.FACT_DIR, units=dict(K.UNITS))
+    bgp = None
+    if routed:
+        vrrp['check_vrid_on_wire'] = False  # no VRRP runs: nothing to listen for
+        bgp = B.host(eff, address, vip_ips, dict(
+            (k, vrrp[k]) for k in ('track_url', 'track_timeout', 'track_peer_urls', 'track_overload_hold')))
+        RB.check_bgp(host, eff, bgp, problems)
     return dict(
         cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
-        priority=prios[host], vrrp=vrrp, metrics=metrics,
+        priority=prios[host], vrrp=vrrp, metrics=metrics, vip_mode='bgp' if routed else 'vrrp', bgp=bgp,
         # what the rules that read the facts need of the inventory (facts.with_facts)
         given=dict((name, eff.get(name)) for name in FACT_RULE_INPUTS),
         haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps],

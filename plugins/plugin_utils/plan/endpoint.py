@@ -31,6 +31,8 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
     everyone = lbs + cps + clients
     return dict(
         name=name,
+        # vrrp: one holder at a time; bgp: every load balancer that can serve announces the VIP
+        mode='bgp' if first.get('kubeha_vip_mode') == 'bgp' else 'vrrp',
         vip=address,
         vip_cidr=vip_cidr(first.get('keepalived_vip') or '') if lbs else '',
         vips=ips,

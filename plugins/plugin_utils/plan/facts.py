@@ -23,6 +23,7 @@ __metaclass__ = type
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import haproxy as H
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules_bgp as RB
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import ranking
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
@@ -76,16 +77,21 @@ def _completed(host, entry, facts, problems):
     """One load balancer's entry with its interface and OS, its fact rules checked."""
     given = entry['given']
     vip, vip6 = K.vips(given)
-    interface = K.interface(given, vip, facts)
-    R.check_interface(host, given, vip, interface, entry['address'], facts, problems)
-    R.check_vip_on_host(host, given, vip, vip6, interface, facts, problems)
+    routed = entry.get('vip_mode') == 'bgp'
+    interface = '' if routed else K.interface(given, vip, facts)
+    if routed:  # no VRRP interface: the VIP is routed to the host
+        RB.check_bgp_on_host(host, entry['bgp'], facts, problems)
+    else:
+        R.check_interface(host, given, vip, interface, entry['address'], facts, problems)
+        R.check_vip_on_host(host, given, vip, vip6, interface, facts, problems)
+        if vip6 is not None:
+            R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     R.check_host_files(host, entry['haproxy'].get('host_files') or [], facts.get('files') or {}, problems)
-    if vip6 is not None:
-        R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     family = facts.get('os_family') or OS_DEFAULT
     R.check_os_family(host, family, problems)
     R.check_root(host, facts, problems)
     family = family if family in OS else OS_DEFAULT  # refused above; the plan stays whole
     vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
                 os=OS[family]['keepalived'])
-    return dict(entry, vrrp=vrrp, haproxy=H.on_os(entry['haproxy'], family))
+    bgp = dict(entry['bgp'], os=OS[family]['bgp']) if routed else entry.get('bgp')
+    return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=H.on_os(entry['haproxy'], family))

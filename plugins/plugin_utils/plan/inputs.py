@@ -29,8 +29,8 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles impo
     PROFILE_NAMES, PROFILE_VARIABLES, profile_value,
 )
 
-PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'verify_')
-ROLES = ('kubeha', 'haproxy', 'keepalived', 'verify')
+PREFIXES = ('kubeha_', 'haproxy_', 'keepalived_', 'bgp_', 'verify_')
+ROLES = ('kubeha', 'haproxy', 'keepalived', 'bgp', 'verify')
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 # Variables that were renamed: the old name is reported with the new one.
@@ -247,7 +247,7 @@ def effective(host_vars, defaults, specs, host, problems):
     eff = dict(defaults)
     eff.update(typed(host, host_vars, specs, problems))
     profile = eff.get('kubeha_profile') or 'default'
-    for role in ('haproxy', 'keepalived'):
+    for role in ('haproxy', 'keepalived', 'bgp'):
         role_profile = eff.get('%s_profile' % role) or profile
         eff['%s_profile' % role] = role_profile if role_profile in PROFILE_NAMES else 'default'
         for name in PROFILE_VARIABLES:

@@ -91,14 +91,18 @@ def initial_state(preempt, delay, priority, top):
     return 'MASTER' if (preempt and priority == top and not delay) else 'BACKUP'
 
 
-def retired(cluster, address, vips_, os_units):
+def retired(cluster, address, vips_, os_units, vip_mode='vrrp'):
     """What site.yml does on a load balancer with kubeha_lb_state: absent: stop and
     disable, in this order, keepalived (its priority-0 advert moves the VIP at
     once), the units the keepalived role adds, and haproxy; remove the keepalived
-    fact, so the host joins as a new one if it comes back."""
+    fact, so the host joins as a new one if it comes back. In BGP mode: the gate
+    (its stop withdraws the VIP at once), FRR, haproxy."""
+    if vip_mode == 'bgp':
+        units = ['kubeha-bgp-gate.service', os_units['bgp']['service']]
+    else:
+        units = [os_units['keepalived']['service']] + list(UNITS.values())
     return dict(retired=True, cluster=cluster, address=address, vips=list(vips_),
-                units=[os_units['keepalived']['service']] + list(UNITS.values()) + [os_units['haproxy']['service']],
-                files=[FACT_FILE])
+                units=units + [os_units['haproxy']['service']], files=[FACT_FILE])
 
 
 def vips(eff):

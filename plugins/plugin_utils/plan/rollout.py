@@ -19,7 +19,8 @@ def rollout(plan, holders, pending=None, joining=()):
     come last: until the holder knows it as a unicast peer, it hears no
     adverts, and would take the VIP after three missed ones. The clusters go
     side by side. A cluster whose VIP nobody holds (a first converge) has
-    nothing to protect: all its load balancers at once, pending or not.
+    nothing to protect: all its load balancers at once, pending or not. In BGP
+    mode every load balancer serves: one at a time, in inventory order.
     Returns (hosts in order, [batch size, ...]).
     """
     ranks = []
@@ -31,6 +32,9 @@ def rollout(plan, holders, pending=None, joining=()):
             ranks.append([lbs])
             continue
         todo = [h for h in lbs if pending is None or h in pending]
+        if ep.get('mode') == 'bgp':  # every one serves: one at a time, each drained first
+            ranks.append([[h] for h in todo])
+            continue
         backups = [h for h in reversed(ep['by_priority']) if h not in held and h in todo and h not in joining]
         ranks.append([[h] for h in backups] + [[h for h in held if h in todo]]
                      + [[h for h in lbs if h in todo and h in joining and h not in held]])
@@ -62,6 +66,17 @@ def holders(results):
     return [host for host, result in results.items() if (result or {}).get('held_vips')]
 
 
+def serving(plan, drift):
+    """The load balancers in BGP mode whose gate runs ({host: drift result}): they
+    may announce the VIP, so a rollout drains them one at a time."""
+    out = []
+    for host, result in drift.items():
+        bgp = plan['hosts'][host].get('bgp')
+        if bgp and bgp['gate']['unit'] not in ((result or {}).get('inactive_services') or []):
+            out.append(host)
+    return out
+
+
 def from_drift(plan, drift, check_mode=False):
     """site.yml's rollout from each load balancer's drift result ({host: result}).
 
@@ -75,5 +90,5 @@ def from_drift(plan, drift, check_mode=False):
     pending = hosts if check_mode else [h for h in hosts if not (drift[h] or {}).get('converged')]
     joining = [h for h in hosts if plan['hosts'][h]['vrrp']['os']['service']
                in ((drift[h] or {}).get('inactive_services') or [])]
-    order, batches = rollout(plan, holders(drift), pending, joining)
+    order, batches = rollout(plan, holders(drift) + serving(plan, drift), pending, joining)
     return dict(order=order, batches=batches)

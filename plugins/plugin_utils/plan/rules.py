@@ -58,7 +58,7 @@ FIXES = {
 HAPROXY_TIMES = ('haproxy_check_inter', 'haproxy_check_fastinter', 'haproxy_check_downinter',
                  'haproxy_check_timeout', 'haproxy_timeout_connect', 'haproxy_timeout_client',
                  'haproxy_timeout_server', 'haproxy_timeout_tunnel', 'haproxy_hard_stop_after')
-AGREED = ('keepalived_vip', 'keepalived_vrid', 'keepalived_vrrp_version', 'keepalived_advert_int',
+AGREED = ('kubeha_vip_mode', 'bgp_mode', 'keepalived_vip', 'keepalived_vrid', 'keepalived_vrrp_version', 'keepalived_advert_int',
           'keepalived_unicast', 'keepalived_preempt', 'keepalived_instance_name',
           'haproxy_frontend_port', 'haproxy_backend_port')
 
@@ -252,8 +252,9 @@ def check_host_files(host, declared, seen, problems):
                      % (entry['variable'], entry['path'], why, entry['holds'], entry['variable']))
 
 
-def check_vip(host, eff, addresses, address, problems):
-    """keepalived_vip: set, an address, nobody's, in this load balancer's subnet."""
+def check_vip(host, eff, addresses, address, problems, routed=False):
+    """keepalived_vip: set, an address, nobody's, in this load balancer's subnet
+    (``routed``, BGP mode: outside it; rules_bgp checks the subnets with facts)."""
     text = eff.get('keepalived_vip') or ''
     if not text:
         problems.add(host, 'keepalived_vip is not set: give the virtual IP, e.g. '
@@ -270,7 +271,7 @@ def check_vip(host, eff, addresses, address, problems):
         problems.add(host, 'keepalived_vip %s is the address of host %s: choose a free '
                            'address in the load balancers\' subnet'
                      % (vip.ip, addresses[str(vip.ip)]))
-    if '/' in str(text) and not eff.get('keepalived_allow_vip_outside_subnet'):
+    if '/' in str(text) and not routed and not eff.get('keepalived_allow_vip_outside_subnet'):
         net = vip.network
         if parse_ip(address) is not None and parse_ip(address) not in net:
             problems.add(host, 'keepalived_vip %s is outside this load balancer\'s subnet (%s '

@@ -13,7 +13,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles impo
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-ROLES = ('kubeha', 'haproxy', 'keepalived', 'verify', 'monitoring')
+ROLES = ('kubeha', 'haproxy', 'keepalived', 'bgp', 'verify', 'monitoring')
 
 
 def spec(role):

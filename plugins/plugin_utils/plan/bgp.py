@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubeha.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the bgp role gets on one load balancer (kubeha_vip_mode: bgp): FRR's
+BGP speaker, its peers and BFD, and the gate that announces the VIP while the
+local haproxy can serve. Computes only; rules_bgp.py checks.
+
+The announcement is a kernel route the gate adds (``blackhole VIP/32``,
+``proto static``) and FRR redistributes through a route-map: its metric says
+how the load balancer announces (NORMAL: a plain path; STANDBY: the path
+prepended with its own ASN, worse at every router). The VIP itself is
+delivered locally (a local route), whether announced or not, so a withdrawn
+load balancer still answers the packets the router sent before it dropped the path.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import parse_ip
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.keepalived import LIBEXEC
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
+
+MODES = ('ecmp', 'active_passive')
+# The kernel route's metric: how the gate asks FRR to announce (the route-map matches it).
+METRIC_NORMAL = 100
+METRIC_STANDBY = 200
+GATE_UNIT = 'kubeha-bgp-gate.service'
+GATE_PROGRAM = LIBEXEC + '/bgp-gate'
+STATE_DIR = '/run/kubeha-bgp'
+# keepalived_ settings that mean the same in BGP mode (the VIP, and the
+# serving check the gate runs: check-haproxy, with its ask-the-peers rule).
+KEEPALIVED_SHARED = ('keepalived_vip', 'keepalived_vip_ipv6', 'keepalived_profile', 'keepalived_track_url',
+                     'keepalived_track_timeout', 'keepalived_track_ask_peers', 'keepalived_track_overload_hold')
+
+
+def mode(eff):
+    """'bgp' or 'vrrp' (kubeha_vip_mode)."""
+    return 'bgp' if eff.get('kubeha_vip_mode') == 'bgp' else 'vrrp'
+
+
+def prefixes(vip_ips):
+    """The host routes announced for the VIPs: /32 for IPv4, /128 for IPv6."""
+    out = []
+    for text in vip_ips:
+        ip = parse_ip(text)
+        if ip is not None:
+            out.append('%s/%d' % (ip, 32 if ip.version == 4 else 128))
+    return out
+
+
+def peers(eff):
+    """bgp_peers as the templates read them: address, asn, family, name, and
+    whether a password is set (the password itself stays out of the plan: the
+    role passes it, as keepalived's secret)."""
+    out = []
+    for entry in eff.get('bgp_peers') or []:
+        if not isinstance(entry, dict):
+            continue
+        ip = parse_ip(str(entry.get('address') or ''))
+        out.append(dict(address=str(ip) if ip is not None else str(entry.get('address') or ''),
+                        asn=entry.get('asn'), family=ip.version if ip is not None else 0,
+                        name=str(entry.get('name') or ''), password=bool(entry.get('password'))))
+    return out
+
+
+def router_id(eff, address):
+    """bgp_router_id, else the host's IPv4 address ('' for an IPv6-only host: the rule asks for one)."""
+    given = eff.get('bgp_router_id') or ''
+    if given:
+        return str(given)
+    ip = parse_ip(address)
+    return str(ip) if ip is not None and ip.version == 4 else ''
+
+
+def host(eff, address, vip_ips, check):
+    """One load balancer's BGP settings. ``check``: the serving check the gate
+    runs (the keepalived plan's track_url, track_timeout, track_peer_urls,
+    track_overload_hold), rendered by the same check-haproxy script."""
+    bfd = dict(interval_ms=int(eff['bgp_bfd_interval_ms']), multiplier=int(eff['bgp_bfd_multiplier'])) \
+        if eff.get('bgp_bfd') else None
+    return dict(
+        asn=eff.get('bgp_asn'),
+        router_id=router_id(eff, address),
+        peers=peers(eff),
+        mode=eff.get('bgp_mode') or 'ecmp',
+        standby_prepend=int(eff.get('bgp_standby_prepend') or 0),
+        bfd=bfd,
+        timers=dict(keepalive=int(eff['bgp_keepalive']), holdtime=int(eff['bgp_holdtime'])),
+        vips=list(vip_ips),
+        prefixes=prefixes(vip_ips),
+        families=sorted(set(parse_ip(v).version for v in vip_ips if parse_ip(v) is not None)),
+        gate=dict(interval=float(eff['bgp_gate_interval']), fall=int(eff['bgp_gate_fall']),
+                  rise=int(eff['bgp_gate_rise']), program=GATE_PROGRAM, unit=GATE_UNIT,
+                  metric_normal=METRIC_NORMAL, metric_standby=METRIC_STANDBY),
+        drain_timeout=int(eff['bgp_drain_timeout']),
+        check=dict(check, state_dir=STATE_DIR),
+        libexec=LIBEXEC,
+        state_dir=STATE_DIR,
+        os=OS[OS_DEFAULT]['bgp'],  # Debian's until facts.with_facts knows the host's
+    )

@@ -1,0 +1,108 @@
+"""The plan in BGP mode (kubeha_vip_mode: bgp): what the bgp role gets, and
+every rule that refuses incomplete or inconsistent BGP settings."""
+import copy
+
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import build as P, rollout as R
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import role_defaults, role_specs
+
+SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plane',
+            'kubeha_client_group': 'clients', 'kubeha_strict_variables': False}
+ADDRESSES = {'lb1': '192.168.1.9', 'lb2': '192.168.1.10', 'cp1': '192.168.1.1', 'cp3': '192.168.1.3'}
+
+
+def facts(host, gateways=()):
+    return {'interfaces': ['lo', 'eno1'], 'os_family': 'Debian', 'gateways': list(gateways),
+            'lo': {'ipv4': {'address': '127.0.0.1', 'netmask': '255.0.0.0'}},
+            'eno1': {'ipv4': {'address': ADDRESSES[host], 'netmask': '255.255.255.0'}}}
+
+
+def build(group_vars=None, host_vars=None, with_facts=False, gateways=()):
+    groups = {'loadbalancers': ['lb1', 'lb2'], 'control_plane': ['cp1', 'cp3']}
+    raw = dict((h, dict(group_vars or {}, kubeha_address=ADDRESSES[h])) for g in groups.values() for h in g)
+    for host, values in (host_vars or {}).items():
+        raw[host].update(values)
+    fax = dict((h, facts(h, gateways)) for h in groups['loadbalancers']) if with_facts else None
+    return P.build(raw, copy.deepcopy(groups), SETTINGS, role_defaults(), role_specs(), facts=fax)
+
+BGP = {'kubeha_vip_mode': 'bgp', 'keepalived_vip': '10.9.100.10',
+       'bgp_asn': 65101, 'bgp_peers': [{'address': '192.168.1.1', 'asn': 65000, 'password': 'pw'}]}
+
+
+def bgp(group_vars=None, **kw):
+    return build(group_vars=dict(BGP, **(group_vars or {})), **kw)
+
+
+def test_a_bgp_inventory_is_clean_and_planned():
+    plan = bgp(with_facts=True)
+    assert plan['errors'] == []
+    ep, lb1 = plan['endpoint'], plan['hosts']['lb1']
+    assert ep['mode'] == 'bgp' and ep['vips'] == ['10.9.100.10']
+    assert ep['kubeadm']['control_plane_endpoint'] == '10.9.100.10:6443'  # the snippet is unchanged
+    b = lb1['bgp']
+    assert lb1['vip_mode'] == 'bgp' and b['asn'] == 65101 and b['router_id'] == '192.168.1.9'
+    assert b['prefixes'] == ['10.9.100.10/32'] and b['families'] == [4]
+    assert b['peers'] == [{'address': '192.168.1.1', 'asn': 65000, 'family': 4, 'name': '', 'password': True}]
+    assert 'pw' not in repr(plan)  # the password stays out of the plan
+    assert b['bfd'] == {'interval_ms': 300, 'multiplier': 3} and b['mode'] == 'ecmp'
+    assert b['os']['packages'] == ['frr', 'frr-pythontools', 'curl']
+    assert lb1['vrrp']['check_vrid_on_wire'] is False
+    assert b['check']['track_peer_urls'] == ['https://192.168.1.10:6443/readyz']
+    assert set(plan['groups']['lb1']) >= {'kubeha_loadbalancers', 'kubeha_bgp'}
+
+
+def test_the_fast_profile_gives_bfd_and_the_gate_quicker_timers():
+    b = bgp({'kubeha_profile': 'fast'})['hosts']['lb1']['bgp']
+    assert b['bfd'] == {'interval_ms': 100, 'multiplier': 3}
+    assert (b['gate']['interval'], b['gate']['fall'], b['gate']['rise']) == (0.5, 1, 2)
+
+
+def test_incomplete_bgp_settings_are_refused_in_one_message():
+    errors = '\n'.join(bgp({'bgp_asn': None, 'bgp_peers': [{'address': 'router1', 'asn': 'x', 'pasword': 1}],
+                            'keepalived_vip': '10.9.100.10/24'})['errors'])
+    assert 'bgp_asn is not set' in errors
+    assert "bgp_peers[0] address 'router1' is not an IP address" in errors
+    assert "bgp_peers[0] asn 'x' is not an AS number" in errors
+    assert 'bgp_peers[0] has pasword, which a peer does not take' in errors
+    assert 'keepalived_vip 10.9.100.10/24: in BGP mode the VIP is announced as a host route' in errors
+    assert 'bgp_peers is empty' in '\n'.join(bgp({'bgp_peers': []})['errors'])
+    assert 'equals bgp_asn' in '\n'.join(bgp({'bgp_asn': 65000})['errors'])
+
+
+def test_settings_of_the_other_mode_are_refused():
+    errors = '\n'.join(bgp({'keepalived_vrid': 7, 'keepalived_priority': 150})['errors'])
+    assert 'keepalived_vrid is a VRRP setting, and kubeha_vip_mode is bgp' in errors
+    assert 'keepalived_priority is a VRRP setting' in errors
+    assert 'keepalived_auth_pass is not set' not in errors  # no VRRP, no secret needed
+    errors = '\n'.join(build(group_vars={'keepalived_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'x',
+                                          'bgp_asn': 65101})['errors'])
+    assert 'bgp_asn is a BGP setting, and kubeha_vip_mode is vrrp' in errors
+    errors = '\n'.join(bgp(host_vars={'lb2': {'kubeha_vip_mode': 'vrrp'}})['errors'])
+    assert 'the load balancers disagree on kubeha_vip_mode' in errors
+
+
+def test_with_facts_a_peer_must_be_connected_and_the_vip_outside_every_subnet():
+    errors = '\n'.join(bgp({'keepalived_vip': '192.168.1.100',
+                            'bgp_peers': [{'address': '10.1.1.1', 'asn': 65000}]}, with_facts=True)['errors'])
+    assert 'bgp_peers[0] address 10.1.1.1 is in no subnet of this host' in errors
+    assert 'the VIP 192.168.1.100 lies in 192.168.1.0/24, a subnet of this host' in errors
+    errors = '\n'.join(bgp(with_facts=True, gateways=['10.9.100.10'])['errors'])
+    assert 'the VIP 10.9.100.10 is the default gateway of this host' in errors
+
+
+def test_an_ipv6_vip_needs_an_ipv6_peer():
+    errors = '\n'.join(bgp({'keepalived_vip_ipv6': 'fd00:9::10'})['errors'])
+    assert 'the VIP fd00:9::10/128 is IPv6 and no BGP peer is' in errors
+
+
+def test_a_rollout_in_bgp_mode_drains_one_load_balancer_at_a_time():
+    plan = bgp(with_facts=True)
+    running = {'converged': False, 'held_vips': [], 'inactive_services': []}
+    drift = {'lb1': dict(running), 'lb2': dict(running)}
+    assert R.from_drift(plan, drift) == {'order': ['lb1', 'lb2'], 'batches': [1, 1]}
+    first = dict(running, inactive_services=['haproxy', 'frr', 'kubeha-bgp-gate.service'])
+    assert R.from_drift(plan, {'lb1': first, 'lb2': dict(first)})['batches'] == [2]  # a first converge
+
+
+def test_a_retired_bgp_load_balancer_stops_its_gate_first():
+    plan = bgp(host_vars={'lb2': {'kubeha_lb_state': 'absent'}})
+    assert plan['retired']['lb2']['units'] == ['kubeha-bgp-gate.service', 'frr', 'haproxy']
