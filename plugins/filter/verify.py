@@ -10,6 +10,9 @@ endpoint_report(load_balancers, settings) -> dict(violations, notes, holders,
 expected_holder, phase, ready, table). Each load balancer entry: host,
 priority, holds, vrrp_state, keepalived, haproxy, backends_up, backends_down,
 and optionally address and wire (what kubeha.control_plane.wire_check heard).
+With settings.mode bgp: holds means announces, and each entry carries gate
+(whether the gate runs) and bgp (sessions, as kubeha.control_plane.bgp_speaker
+reads them, and gate_state); every load balancer that can serve must announce.
 
 The endpoint's phase comes from the apiservers that answer /readyz directly:
 bootstrapping (none yet: before kubeadm init), degraded (some), healthy (all).
@@ -210,6 +213,42 @@ def _table(lbs, holders, total):
     return ['  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
+def _bgp_violations(lbs, holders, violations, notes):
+    """BGP mode: each load balancer whose haproxy can serve announces the VIP over
+    every router session (established, BFD up), and none announces without haproxy."""
+    if not holders:
+        violations.append('no load balancer announces the VIP: the routers have no path to it')
+    for lb in lbs:
+        bgp, host = lb.get('bgp') or {}, lb['host']
+        for peer, session in sorted((bgp.get('sessions') or {}).items()):
+            if not session.get('established'):
+                violations.append('%s: the BGP session to %s is %s, not Established'
+                                  % (host, peer, session.get('state') or 'down'))
+            elif session.get('bfd') not in (None, 'up'):
+                violations.append('%s: BFD to %s is %s' % (host, peer, session.get('bfd')))
+        if host in holders and not lb.get('haproxy'):
+            violations.append('%s announces the VIP but its haproxy is not running' % host)
+        elif host not in holders and lb.get('haproxy') and lb.get('backends_up'):
+            violations.append('%s can serve but does not announce the VIP (its gate: %s)'
+                              % (host, 'running' if lb.get('gate') else 'NOT running'))
+        if (bgp.get('gate_state') or {}).get('standby'):
+            notes.append('%s announces the VIP as a standby (a prepended path; active_passive)' % host)
+
+
+def _bgp_table(lbs, holders, total):
+    rows = [('host', 'role', 'BGP sessions', 'BFD', 'announces VIP', 'gate', 'haproxy', 'backends UP')]
+    for lb in lbs:
+        sessions = (lb.get('bgp') or {}).get('sessions') or {}
+        up = [p for p, s in sessions.items() if s.get('established')]
+        bfd = sorted(set(str(s.get('bfd')) for s in sessions.values())) or ['-']
+        rows.append((lb['host'], 'load balancer', '%d/%d Established' % (len(up), len(sessions)),
+                     ','.join(bfd), 'yes' if lb['host'] in holders else 'no',
+                     'active' if lb.get('gate') else 'DOWN', 'active' if lb.get('haproxy') else 'DOWN',
+                     '%d/%d' % (len(lb.get('backends_up') or []), total)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ['  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
 def endpoint_report(load_balancers, settings):
     lbs = sorted(load_balancers, key=lambda lb: lb['host'])
     vip = settings.get('vip')
@@ -228,12 +267,17 @@ def endpoint_report(load_balancers, settings):
                           'verify_min_ready_apiservers: %d if that is expected'
                           % (phase, len(ready), len(control_plane), ', '.join(missing), len(ready)))
     holders = [lb['host'] for lb in lbs if lb.get('holds')]
-    expected = _vip_violations(lbs, vip, holders, preempt, violations, notes,
-                               settings.get('by_priority'))
-    _vrrp_violations(lbs, holders, violations)
-    _wire_violations(lbs, holders, settings.get('vrid'), violations, notes)
+    bgp = settings.get('mode') == 'bgp'
+    if bgp:  # every load balancer that can serve announces; no VRRP, no segment
+        expected = ''
+        _bgp_violations(lbs, holders, violations, notes)
+    else:
+        expected = _vip_violations(lbs, vip, holders, preempt, violations, notes,
+                                   settings.get('by_priority'))
+        _vrrp_violations(lbs, holders, violations)
+        _wire_violations(lbs, holders, settings.get('vrid'), violations, notes)
     vips = list(settings.get('vips') or [])
-    for lb in lbs:
+    for lb in lbs if not bgp else []:
         held = lb.get('held_vips')
         if lb['host'] in holders and held is not None and len(vips) > 1 and \
                 sorted(held) != sorted(vips):
@@ -245,7 +289,7 @@ def endpoint_report(load_balancers, settings):
     _haproxy_violations(lbs, control_plane, violations, excused)
     if api is not None:
         _api_violations(api, control_plane, ready, phase, allowed, violations, notes)
-    table = _table(lbs, holders, len(control_plane))
+    table = (_bgp_table if bgp else _table)(lbs, holders, len(control_plane))
     table.append('phase: %s (%d/%d apiservers ready)' % (phase, len(ready), len(control_plane)))
     return dict(violations=violations, notes=notes, holders=holders, expected_holder=expected,
                 phase=phase, ready=ready, table=table)

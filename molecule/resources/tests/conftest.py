@@ -21,7 +21,7 @@ INVENTORY = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE']) if os.environ
 PLAN = inventory_plan(INVENTORY)
 EP = PLAN['endpoint']
 _HOSTVARS = inventory_data(INVENTORY)[0]
-T = dict(lbs=EP['load_balancers'], cps=EP['control_plane'], client=EP['probe_host'],
+T = dict(mode=EP['mode'], lbs=EP['load_balancers'], cps=EP['control_plane'], client=EP['probe_host'],
          vip=EP['vip'], port=EP['port'], preempt=EP['preempt'], priorities=EP['priorities'],
          unicast=bool(PLAN['hosts'][EP['load_balancers'][0]]['vrrp']['instance']['unicast_peers']),
          health_timer=str(_HOSTVARS[EP['load_balancers'][0]].get('keepalived_health_timer')).lower() == 'true',
@@ -174,9 +174,9 @@ def failures_of(records):
     return [r for r in requests_of(records) if r['outcome'] != 'ok']
 
 
-def run_playbook(playbook, *args):
+def run_playbook(playbook, *args, inventory=os.path.join(ROOT, 'inventory', 'lab')):
     env = ansible_env()
-    result = subprocess.run(['ansible-playbook', '-i', os.path.join(ROOT, 'inventory', 'lab'),
+    result = subprocess.run(['ansible-playbook', '-i', inventory,
                              os.path.join(ROOT, playbook)] + list(args),
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

@@ -3,8 +3,13 @@ no priority-0 advert). The VIP must move within 3 x advert_int + skew plus a
 generous margin, the API must answer through it, and the node must come back."""
 import time
 
+import pytest
+
 from conftest import (TAKEOVER_BOUND, T, answering_nodes, docker, healthz_via_vip, holders, single_holder,
                       wait_booted, wait_for)
+
+# VRRP: one holder at a time (BGP mode: test_bgp.py)
+pytestmark = pytest.mark.skipif(T.get('mode') == 'bgp', reason='VRRP mode only')
 
 
 def test_killing_the_holder_container_moves_the_vip():

@@ -3,6 +3,9 @@ import pytest
 
 from conftest import T, answering_nodes, healthz_via_vip, holders, node, single_holder, wait_for
 
+# VRRP: one holder at a time (BGP mode: test_bgp.py)
+pytestmark = pytest.mark.skipif(T.get('mode') == 'bgp', reason='VRRP mode only')
+
 
 @pytest.mark.parametrize('lb', T['lbs'])
 @pytest.mark.parametrize('service', ['haproxy', 'keepalived'])

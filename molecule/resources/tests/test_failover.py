@@ -1,7 +1,12 @@
 """The guide's failover test, automated: stop keepalived on the holder, the VIP
 moves and the API keeps answering; start it again and the VIP returns (preempt)
 or stays (nopreempt). Each test restores what it breaks."""
+import pytest
+
 from conftest import T, healthz_via_vip, holders, node, settled, single_holder, wait_for
+
+# VRRP: one holder at a time (BGP mode: test_bgp.py)
+pytestmark = pytest.mark.skipif(T.get('mode') == 'bgp', reason='VRRP mode only')
 
 
 def _others(first):

@@ -3,6 +3,9 @@ import pytest
 
 from conftest import EP, T, node
 
+# VRRP: one holder at a time (BGP mode: test_bgp.py)
+pytestmark = pytest.mark.skipif(T.get('mode') == 'bgp', reason='VRRP mode only')
+
 KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf'
 
 
