@@ -95,14 +95,14 @@ def route_commands(prefix, current, wanted):
     """``ip`` argv lists that take the gate's routes for ``prefix`` from the
     metrics in ``current`` to ``wanted`` (None: withdrawn): the new route is
     added before the old ones are removed."""
+    def command(verb, metric):
+        return ['ip'] + family(prefix) + ['route', verb, 'blackhole', prefix, 'proto', ROUTE_PROTO,
+                                          'metric', str(metric)]
+
     out = []
     if wanted is not None and wanted not in current:
-        out.append(['ip'] + family(prefix) + ['route', 'add', 'blackhole', prefix, 'proto', ROUTE_PROTO,
-                                               'metric', str(wanted)])
-    for metric in sorted(current):
-        if metric != wanted:
-            out.append(['ip'] + family(prefix) + ['route', 'del', 'blackhole', prefix, 'proto', ROUTE_PROTO,
-                                                   'metric', str(metric)])
+        out.append(command('add', wanted))
+    out += [command('del', metric) for metric in sorted(current) if metric != wanted]
     return out
 
 
@@ -142,8 +142,8 @@ class Host(object):
         return rc == 0
 
     def routes(self, prefix):
-        return parse_routes(self._run(['ip', '-j'] + family(prefix) + ['route', 'show', prefix,
-                                                                        'proto', ROUTE_PROTO])[1])
+        argv = ['ip', '-j'] + family(prefix) + ['route', 'show', prefix, 'proto', ROUTE_PROTO]
+        return parse_routes(self._run(argv)[1])
 
     def set_routes(self, prefix, wanted):
         for argv in route_commands(prefix, self.routes(prefix), wanted):
@@ -229,4 +229,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

@@ -57,11 +57,11 @@ def check_bgp(host, eff, plan, problems):
                            'bgp_router_id to one of this host\'s IPv4 addresses' % plan['router_id'])
     for name in ('keepalived_vip', 'keepalived_vip_ipv6'):
         text = str(eff.get(name) or '')
-        if '/' in text and text.split('/', 1)[1] not in ('32', '128'):
+        address, _slash, length = text.partition('/')
+        if length and length not in ('32', '128'):
             problems.add(host, '%s %s: in BGP mode the VIP is announced as a host route, not a subnet: '
                                'give it as %s (or %s/%s)'
-                         % (name, text, text.split('/')[0], text.split('/')[0],
-                            '128' if ':' in text else '32'))
+                         % (name, text, address, address, '128' if ':' in text else '32'))
     families = set(p['family'] for p in plan['peers'])
     for prefix in plan['prefixes']:
         family = 6 if ':' in prefix else 4

@@ -27,7 +27,7 @@ class FakeHost(object):
 def run(config, checks, others=()):
     host = FakeHost(checks, others)
     runner = G.Runner(config, host, clock=lambda: 1.0)
-    return [runner.step()['metric'] for _ in checks], host
+    return [runner.step()['metric'] for _check in checks], host
 
 
 def test_it_announces_after_rise_passes_and_withdraws_after_fall_failures():

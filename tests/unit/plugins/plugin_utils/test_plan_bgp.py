@@ -24,6 +24,7 @@ def build(group_vars=None, host_vars=None, with_facts=False, gateways=()):
     fax = dict((h, facts(h, gateways)) for h in groups['loadbalancers']) if with_facts else None
     return P.build(raw, copy.deepcopy(groups), SETTINGS, role_defaults(), role_specs(), facts=fax)
 
+
 BGP = {'kubeha_vip_mode': 'bgp', 'keepalived_vip': '10.9.100.10',
        'bgp_asn': 65101, 'bgp_peers': [{'address': '192.168.1.1', 'asn': 65000, 'password': 'pw'}]}
 
@@ -73,8 +74,8 @@ def test_settings_of_the_other_mode_are_refused():
     assert 'keepalived_vrid is a VRRP setting, and kubeha_vip_mode is bgp' in errors
     assert 'keepalived_priority is a VRRP setting' in errors
     assert 'keepalived_auth_pass is not set' not in errors  # no VRRP, no secret needed
-    errors = '\n'.join(build(group_vars={'keepalived_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'x',
-                                          'bgp_asn': 65101})['errors'])
+    vrrp = {'keepalived_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'x', 'bgp_asn': 65101}
+    errors = '\n'.join(build(group_vars=vrrp)['errors'])
     assert 'bgp_asn is a BGP setting, and kubeha_vip_mode is vrrp' in errors
     errors = '\n'.join(bgp(host_vars={'lb2': {'kubeha_vip_mode': 'vrrp'}})['errors'])
     assert 'the load balancers disagree on kubeha_vip_mode' in errors
