@@ -18,12 +18,20 @@ tested here is the logic that runs. Python standard library only.
 - Every ``interval`` the gate runs the serving check (check-haproxy, the
   keepalived track script's: haproxy answers with an apiserver UP, or no peer
   can serve either). ``rise`` passes in a row announce; ``fall`` failures in
-  a row withdraw.
+  a row withdraw, except a refused connection (curl's exit status 7: nothing
+  listens, haproxy is down), which withdraws at once: the routers would send
+  clients to a port that resets them. Between checks, every 50 ms, the gate
+  looks whether haproxy's process (its pid file) is still there: a haproxy
+  that died withdraws within that, not at the next check.
 - active_passive: a load balancer announces NORMAL only while no other
-  announces the VIP (FRR has it from a router: the routers hand a load
-  balancer the best path unless it is its own); otherwise STANDBY. A load
-  balancer that comes back therefore never takes the clients of the one that
-  serves. A change of metric adds the new route before it removes the old:
+  announces the VIP; otherwise STANDBY. It knows from FRR: a router hands
+  every load balancer its best path to the VIP, and each tags its own
+  announcement with a large community of its own (``community``), so a path
+  with another tag is another load balancer's, and one with its own tag is
+  its own coming back. (A router that strips communities leaves paths
+  untagged: then a NORMAL load balancer stays NORMAL, and one that is not
+  takes an untagged path for another's.) A load balancer that comes back
+  therefore never takes the clients of the one that serves. A change of metric adds the new route before it removes the old:
   the path is never withdrawn on the way.
 - SIGTERM (systemctl stop: maintenance's drain) withdraws and exits.
 - Its state, for verify, the drain and the metrics: ``STATE_DIR/gate.json``.
@@ -41,6 +49,8 @@ import sys
 import time
 
 ROUTE_PROTO = 'static'
+# check-haproxy's exit status when haproxy refused the connection (curl: couldn't connect)
+REFUSED = 7
 
 
 class Gate(object):
@@ -52,12 +62,13 @@ class Gate(object):
         self.announced = False
         self.passed = self.failed = 0
 
-    def step(self, ok):
-        """One check result; returns whether the VIP should be announced now."""
+    def step(self, ok, at_once=False):
+        """One check result (``at_once``: a failure that withdraws without waiting
+        for ``fall``); returns whether the VIP should be announced now."""
         if ok:
             self.passed, self.failed = self.passed + 1, 0
         else:
-            self.passed, self.failed = 0, self.failed + 1
+            self.passed, self.failed = 0, max(self.failed + 1, self.fall if at_once else 0)
         if self.announced and self.failed >= self.fall:
             self.announced = False
         elif not self.announced and self.passed >= self.rise:
@@ -73,18 +84,47 @@ def metric_for(config, others_serve):
     return int(config['metric_normal'])
 
 
-def others_announce(show_json, peers):
-    """Whether FRR has the prefix from one of ``peers`` (``show bgp ... PREFIX
-    json``): a router handed over the path of another load balancer."""
+def others_announce(show_json, peers, own=''):
+    """Whether a router handed over another load balancer's path to the prefix
+    (``show bgp ... PREFIX json``): True for a path from one of ``peers``
+    tagged with another large community than ``own``, False when there is none
+    (or only this host's own, handed back), None when a router's path carries
+    no tag at all (the router strips communities: whose it is cannot be told)."""
     try:
         data = json.loads(show_json or '{}')
     except ValueError:
         return False
+    untagged = False
     for path in data.get('paths') or []:
         peer = path.get('peer') or {}
-        if peer.get('peerId') in peers or peer.get('hostname') in peers:
+        if peer.get('peerId') not in peers and peer.get('hostname') not in peers:
+            continue
+        tags = str((path.get('largeCommunity') or {}).get('string') or '').split()
+        if not tags:
+            untagged = True
+        elif own not in tags:
             return True
-    return False
+    return None if untagged else False
+
+
+def pid_alive(pid_text, exists=None):
+    """Whether the process a pid file names runs: True, False (the pid file
+    names no process: it died without removing it), or None when the file is
+    missing or unreadable (a clean stop removes it; the next check tells)."""
+    try:
+        pid = int((pid_text or '').split()[0])
+    except (IndexError, ValueError):
+        return None
+    if exists is None:
+        def exists(number):
+            try:
+                os.kill(number, 0)
+            except ProcessLookupError:
+                return False
+            except OSError:  # EPERM: it runs, as another user
+                return True
+            return True
+    return bool(exists(pid))
 
 
 def family(prefix):
@@ -131,15 +171,18 @@ class Host(object):
     @staticmethod
     def _run(argv, timeout=5):
         try:
-            proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+            # the gate daemon's own program, not a module: no AnsibleModule.run_command here
+            proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                                  timeout=timeout,
                                   universal_newlines=True, check=False)
             return proc.returncode, proc.stdout
         except (OSError, subprocess.TimeoutExpired):
             return 255, ''
 
     def check(self):
+        """The check's exit status (0: can serve)."""
         rc, _out = self._run(self.config['check'], timeout=float(self.config['check_timeout']) + 1)
-        return rc == 0
+        return rc
 
     def routes(self, prefix):
         argv = ['ip', '-j'] + family(prefix) + ['route', 'show', prefix, 'proto', ROUTE_PROTO]
@@ -152,7 +195,18 @@ class Host(object):
     def others_announce(self, prefix):
         afi = 'ipv6' if ':' in prefix else 'ipv4'
         rc, out = self._run(['vtysh', '-c', 'show bgp %s unicast %s json' % (afi, prefix)])
-        return rc == 0 and others_announce(out, self.config['peers'])
+        return others_announce(out, self.config['peers'], self.config.get('community') or '') if rc == 0 else False
+
+    def haproxy_alive(self):
+        """pid_alive() of haproxy's pid file (None without one configured)."""
+        path = self.config.get('haproxy_pidfile')
+        if not path:
+            return None
+        try:
+            with open(path) as handle:
+                return pid_alive(handle.read())
+        except (IOError, OSError):
+            return None
 
     def deliver_locally(self, prefix):
         self._run(local_route_command(prefix))
@@ -182,13 +236,26 @@ class Runner(object):
             self.metric, self.since = metric, self.clock()
 
     def step(self):
-        ok = self.host.check()
-        announce = self.gate.step(ok)
+        rc = self.host.check()
+        ok = rc == 0
+        announce = self.gate.step(ok, at_once=rc == REFUSED)
         others = False
         if announce and self.config.get('mode') == 'active_passive':
-            others = any(self.host.others_announce(p) for p in self.config['prefixes'])
+            seen = [self.host.others_announce(p) for p in self.config['prefixes']]
+            # untagged paths (None): this host's own while it is NORMAL, another's otherwise
+            normal = self.metric == int(self.config['metric_normal'])
+            others = any(s is True or (s is None and not normal) for s in seen)
         self.apply(metric_for(self.config, others) if announce else None)
         return self.state(ok, others)
+
+    def watch(self):
+        """Between checks: a haproxy that died (its pid file names no process)
+        withdraws now, as a refused check would. Returns the state when it did."""
+        if self.metric is None or self.host.haproxy_alive() is not False:
+            return None
+        self.gate.step(False, at_once=True)
+        self.apply(None)
+        return self.state(False)
 
     def state(self, ok=None, others=False):
         return dict(announced=self.metric is not None, metric=self.metric, since=self.since,
@@ -223,6 +290,9 @@ def main(argv=None):
         write_state(state_file, runner.step())
         while not stopping and time.time() - started < float(config['interval']):
             time.sleep(0.05)
+            died = runner.watch()
+            if died is not None:
+                write_state(state_file, died)
     runner.apply(None)
     write_state(state_file, runner.state())
     return 0

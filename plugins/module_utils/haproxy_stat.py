@@ -37,6 +37,19 @@ def parse_show_stat(text, backend=None):
     return servers
 
 
+def frontend_sessions_total(text, frontend):
+    """The connections ``frontend`` has taken so far (its FRONTEND row's stot), or None."""
+    lines = (text or '').splitlines()
+    if not lines or not lines[0].startswith('# '):
+        return None
+    header = lines[0][2:].split(',')
+    for row in csv.DictReader(lines[1:], fieldnames=header):
+        if row.get('pxname') == frontend and row.get('svname') == 'FRONTEND':
+            value = row.get('stot') or ''
+            return int(value) if value.isdigit() else 0
+    return None
+
+
 def is_up(server):
     """UP, or UP going down ('UP 1/3'): still in rotation."""
     return str(server.get('status', '')).split(' ', maxsplit=1)[0] in ('UP', 'NOLB')

@@ -154,18 +154,9 @@ def read(module):
 def frontend_total(path, frontend):
     """The frontend's connections so far (stot), or None."""
     try:
-        text = haproxy_stat.command(path, 'show stat')
+        return haproxy_stat.frontend_sessions_total(haproxy_stat.command(path, 'show stat'), frontend)
     except (IOError, OSError):
         return None
-    lines = text.splitlines()
-    if not lines or not lines[0].startswith('# '):
-        return None
-    header = lines[0][2:].split(',')
-    for line in lines[1:]:
-        row = dict(zip(header, line.split(',')))
-        if row.get('pxname') == frontend and row.get('svname') == 'FRONTEND':
-            return int(row.get('stot') or 0)
-    return None
 
 
 def main():

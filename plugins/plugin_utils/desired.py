@@ -29,8 +29,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The VRRP exporter's program is this module_utils file itself (unit-tested there).
 EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'vrrp_metrics.py')
-# So is the BGP gate's.
+# So are the BGP gate's and the BGP exporter's.
 GATE_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_gate.py')
+BGP_EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_status.py')
+BGP_EXPORTER_UNIT = 'kubeha-bgp-exporter.service'
 GATE_CONFIG = '/etc/kubeha/bgp-gate.json'
 _DROPPED = ('content', 'validate', 'backup')
 _ENVIRONMENTS = {}
@@ -205,9 +207,13 @@ def bgp(view, managed='Ansible managed', peers=None):
     config = {'check': [libexec + '/check-haproxy', 'serving', 'bgp_gate'],
               'check_timeout': plan['check']['track_timeout'], 'interval': gate['interval'],
               'fall': gate['fall'], 'rise': gate['rise'], 'mode': plan['mode'], 'prefixes': plan['prefixes'],
-              'peers': [p['address'] for p in plan['peers']], 'metric_normal': gate['metric_normal'],
+              'peers': [p['address'] for p in plan['peers']], 'community': plan['community'],
+              'haproxy_pidfile': view['host']['haproxy'].get('os', {}).get('pidfile', ''),
+              'metric_normal': gate['metric_normal'],
               'metric_standby': gate['metric_standby'], 'state_dir': plan['state_dir']}
     unit_path = '/etc/systemd/system/' + gate['unit']
+    exporter = bool(plan['exporter'])
+    exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + BGP_EXPORTER_UNIT]
 
     def frr_file(path, template):
         return {'path': path, 'owner': os_['user'], 'group': os_['group'], 'mode': '0640',
@@ -223,6 +229,9 @@ def bgp(view, managed='Ansible managed', peers=None):
         dict(frr_file(os_['config_path'], 'frr.conf.j2'), validate='vtysh --dryrun --inputfile %s'),
         {'path': unit_path, 'owner': 'root', 'group': 'root', 'mode': '0644',
          'content': render('bgp', 'kubeha-bgp-gate.service.j2', context)},
+        _optional(exporter, exporter_files[0], '0755', lambda: _read(BGP_EXPORTER_PROGRAM)),
+        _optional(exporter, exporter_files[1], '0644',
+                  lambda: render('bgp', 'kubeha-bgp-exporter.service.j2', context)),
     ]
     return {
         'packages': list(os_['packages']),
@@ -236,8 +245,13 @@ def bgp(view, managed='Ansible managed', peers=None):
         'units': [{'name': os_['service'], 'changed_state': 'restarted', 'changed_by': [os_['daemons_path']]},
                   {'name': os_['service'], 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]},
                   {'name': gate['unit'], 'changed_state': 'restarted',
-                   'changed_by': [gate['program'], GATE_CONFIG, unit_path]}],
-        'services': [{'name': os_['service']}, {'name': gate['unit']}],
+                   'changed_by': [gate['program'], GATE_CONFIG, unit_path]}]
+        + ([{'name': BGP_EXPORTER_UNIT, 'changed_state': 'restarted', 'changed_by': exporter_files}]
+           if exporter else []),
+        'services': [{'name': os_['service']}, {'name': gate['unit']}]
+        + ([{'name': BGP_EXPORTER_UNIT}] if exporter else []),
+        # bgp_metrics_exporter turned off: stopped before its files are removed
+        'unwanted_units': [] if exporter else [BGP_EXPORTER_UNIT],
         'service': gate['unit'],
         'secret': bool(passwords),
     }

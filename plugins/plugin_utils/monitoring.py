@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a Prometheus scrapes on the load balancers, from the plan.
 
-Two jobs, whose names the alert rules (roles/monitoring/files/kubeha.rules.yml)
-select on: ``kubeha-haproxy`` (haproxy's exporter) and ``kubeha-vrrp`` (the
-VRRP exporter, plugins/module_utils/vrrp_metrics.py). Every target carries
+Three jobs, whose names the alert rules (roles/monitoring/files/kubeha.rules.yml)
+select on: ``kubeha-haproxy`` (haproxy's exporter), ``kubeha-vrrp`` (the
+VRRP exporter, plugins/module_utils/vrrp_metrics.py) and ``kubeha-bgp`` (the
+BGP exporter of kubeha_vip_mode: bgp, plugins/module_utils/bgp_status.py). Every target carries
 the labels ``cluster`` (the plan's cluster name) and ``lb`` (the inventory
 name), which the rules and the dashboard group by.
 """
@@ -16,7 +17,7 @@ __metaclass__ = type
 
 import ipaddress
 
-JOBS = (('kubeha-haproxy', 'haproxy'), ('kubeha-vrrp', 'vrrp'))
+JOBS = (('kubeha-haproxy', 'haproxy'), ('kubeha-vrrp', 'vrrp'), ('kubeha-bgp', 'bgp'))
 LABELS = ('cluster', 'lb')
 
 
@@ -40,7 +41,7 @@ def target_file(directory, job):
 
 
 def scrape_configs(directory):
-    """prometheus.yml's scrape_configs entries for both jobs (targets from target_file())."""
+    """prometheus.yml's scrape_configs entries for every job (targets from target_file())."""
     return [dict(job_name=job, file_sd_configs=[dict(files=[target_file(directory, job)])])
             for job, _key in JOBS]
 

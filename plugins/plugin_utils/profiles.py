@@ -134,7 +134,7 @@ OS = {
     'Debian': {
         'haproxy': {'packages': ['haproxy'], 'service': 'haproxy', 'config_path': '/etc/haproxy/haproxy.cfg',
                     'user': 'haproxy', 'group': 'haproxy', 'chroot': '/var/lib/haproxy',
-                    'socket': '/run/haproxy/admin.sock'},
+                    'socket': '/run/haproxy/admin.sock', 'pidfile': '/run/haproxy.pid'},
         'keepalived': {'packages': ['keepalived', 'curl'], 'service': 'keepalived',
                        'config_path': '/etc/keepalived/keepalived.conf', 'pidfile': '/run/keepalived.pid'},
         'bgp': {'packages': ['frr', 'frr-pythontools', 'curl'], 'service': 'frr', 'config_path': '/etc/frr/frr.conf',

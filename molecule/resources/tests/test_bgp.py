@@ -36,6 +36,21 @@ def test_the_router_has_a_path_through_every_load_balancer_with_bfd_up():
     assert sorted(p['peer'] for p in peers if p['status'] == 'up') == lb_addresses()
 
 
+def test_each_load_balancers_exporter_says_what_the_router_sees():
+    all_announce()
+    for lb in T['lbs']:
+        listen = node(lb).check_output("systemctl show -p ExecStart kubeha-bgp-exporter.service")
+        text = node(lb).check_output('curl -s --max-time 5 http://%s/metrics' % listen.split('--listen ')[1].split()[0])
+        samples = dict(line.rsplit(' ', 1) for line in text.splitlines() if line and not line.startswith('#'))
+        assert samples['kubeha_bgp_announced'] == '1', (lb, text)
+        assert samples['kubeha_bgp_gate_up'] == '1' and samples['kubeha_bgp_gate_announcing'] == '1'
+        sessions = [k for k in samples if k.startswith('kubeha_bgp_session_up{')]
+        assert sessions and all(samples[k] == '1' for k in sessions), text
+        assert all(samples[k.replace('session_up', 'bfd_up')] == '1' for k in sessions), text
+        assert any(k.startswith('kubeha_bgp_prefix_advertised{') and k.endswith('prefix="%s/32"}' % T['vip'])
+                   and v == '1' for k, v in samples.items()), text
+
+
 def test_the_api_answers_through_the_router_from_both_load_balancers():
     seen = set()
     for _ in range(40):

@@ -73,15 +73,33 @@ def router_id(eff, address):
     return str(ip) if ip is not None and ip.version == 4 else ''
 
 
+def community(asn, router):
+    """The large community each load balancer tags its own announcement with,
+    ``ASN:ROUTER-ID:1`` (the router id as a 32-bit number): in active_passive a
+    path a router hands back carrying another tag is another load balancer's,
+    and one carrying this tag is this load balancer's own ('' while the ASN or
+    the router id is invalid: the rules say so)."""
+    ip = parse_ip(router)
+    try:
+        number = int(asn)
+    except (TypeError, ValueError):
+        return ''
+    if ip is None or ip.version != 4 or not 0 < number < 2 ** 32:
+        return ''
+    return '%d:%d:1' % (number, int(ip))
+
+
 def host(eff, address, vip_ips, check):
     """One load balancer's BGP settings. ``check``: the serving check the gate
     runs (the keepalived plan's track_url, track_timeout, track_peer_urls,
     track_overload_hold), rendered by the same check-haproxy script."""
     bfd = dict(interval_ms=int(eff['bgp_bfd_interval_ms']), multiplier=int(eff['bgp_bfd_multiplier'])) \
         if eff.get('bgp_bfd') else None
+    rid = router_id(eff, address)
     return dict(
         asn=eff.get('bgp_asn'),
-        router_id=router_id(eff, address),
+        router_id=rid,
+        community=community(eff.get('bgp_asn'), rid),
         peers=peers(eff),
         mode=eff.get('bgp_mode') or 'ecmp',
         standby_prepend=int(eff.get('bgp_standby_prepend') or 0),

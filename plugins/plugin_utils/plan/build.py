@@ -35,7 +35,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import (
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import node_address
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet, clusters_of
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import endpoint
-from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import announcer, with_facts
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import effective
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
@@ -217,10 +217,12 @@ def _load_balancer(host, cluster, members, prios, inventory):
         vrrp['check_vrid_on_wire'] = False  # no VRRP runs: nothing to listen for
         bgp = B.host(eff, address, vip_ips, dict(
             (k, vrrp[k]) for k in ('track_url', 'track_timeout', 'track_peer_urls', 'track_overload_hold')))
+        bgp['exporter'] = metrics['bgp']  # the BGP exporter's listen address ('' when off)
         RB.check_bgp(host, eff, bgp, problems)
     return dict(
         cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
         priority=prios[host], vrrp=vrrp, metrics=metrics, vip_mode='bgp' if routed else 'vrrp', bgp=bgp,
+        announcer=announcer(OS[OS_DEFAULT]['haproxy'], vrrp, bgp),
         # what the rules that read the facts need of the inventory (facts.with_facts)
         given=dict((name, eff.get(name)) for name in FACT_RULE_INPUTS),
         haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps],

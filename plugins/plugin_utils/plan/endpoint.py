@@ -55,8 +55,8 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
         backend_port=int(first.get('haproxy_backend_port') or 6443) if lbs else 6443,
         monitor_url=monitor_url(first) if lbs else '',
         # {load balancer: {haproxy: 'address:port', vrrp: ...}} ('' when that exporter is off)
-        metrics=dict((h, dict(haproxy=plan_hosts[h]['metrics']['haproxy'],
-                              vrrp=plan_hosts[h]['metrics']['vrrp'])) for h in lbs if h in plan_hosts),
+        metrics=dict((h, dict((job, plan_hosts[h]['metrics'][job]) for job in ('haproxy', 'vrrp', 'bgp')))
+                     for h in lbs if h in plan_hosts),
         profile=first.get('keepalived_profile', 'default') if lbs else 'default',
         haproxy_profile=first.get('haproxy_profile', 'default') if lbs else 'default',
         takeover_bound_s=takeover_bound_s(first['keepalived_advert_int']) if lbs else None,

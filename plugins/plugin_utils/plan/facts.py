@@ -94,4 +94,19 @@ def _completed(host, entry, facts, problems):
     vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
                 os=OS[family]['keepalived'])
     bgp = dict(entry['bgp'], os=OS[family]['bgp']) if routed else entry.get('bgp')
-    return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=H.on_os(entry['haproxy'], family))
+    haproxy = H.on_os(entry['haproxy'], family)
+    return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=haproxy, announcer=announcer(haproxy['os'], vrrp, bgp))
+
+
+def announcer(haproxy_os, vrrp, bgp):
+    """What puts this load balancer in the VIP's path and takes it out: ``unit``,
+    keepalived (VRRP: its stop hands the VIP over at priority 0) or the BGP gate
+    (its stop withdraws the route at once); ``packages``, the load balancer's
+    own (haproxy's and the announcer's: maintenance's upgrade). The plan has it
+    with the default OS's packages, and with the host's once the facts are in."""
+    if bgp is not None:
+        unit, packages = bgp['gate']['unit'], bgp['os']['packages']
+    else:
+        unit, packages = vrrp['os']['service'], vrrp['os']['packages']
+    return dict(unit=unit, packages=list(haproxy_os['packages']) + [p for p in packages
+                                                                    if p not in haproxy_os['packages']])

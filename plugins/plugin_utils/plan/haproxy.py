@@ -34,11 +34,15 @@ def metrics_address(eff, address):
 
 
 def metrics(eff, listen):
-    """{address, haproxy, vrrp}: where each exporter listens ('' when it is off)."""
+    """{address, haproxy, vrrp, bgp}: where each exporter listens ('' when it is off):
+    the VRRP exporter's in VRRP mode, the BGP exporter's in BGP mode (kubeha_vip_mode)."""
     out = dict(address=listen)
+    routed = eff.get('kubeha_vip_mode') == 'bgp'
     for job, flag, port in (('haproxy', 'haproxy_prometheus_exporter', 'haproxy_metrics_port'),
-                            ('vrrp', 'keepalived_metrics_exporter', 'keepalived_metrics_port')):
-        on = bool(eff.get(flag)) and eff.get(port) is not None
+                            ('vrrp', 'keepalived_metrics_exporter', 'keepalived_metrics_port'),
+                            ('bgp', 'bgp_metrics_exporter', 'bgp_metrics_port')):
+        on = bool(eff.get(flag)) and eff.get(port) is not None and (job != 'vrrp' or not routed) and (
+            job != 'bgp' or routed)
         if job == 'haproxy' and eff.get('haproxy_template') == GUIDE_TEMPLATE:
             on = False  # the guide's configuration, for baselines: as the guide wrote it
         out[job] = host_port(listen, int(eff[port])) if on else ''

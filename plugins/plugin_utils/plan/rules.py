@@ -438,8 +438,10 @@ def check_metrics(host, eff, listen, vips, problems):
     elif str(ip) in vips:
         problems.add(host, 'kubeha_metrics_address %s is the VIP: the metrics would follow the '
                            'holder, not this host; %s' % (ip, fix))
+    # the announcer's exporter: the VRRP exporter's port in VRRP mode, the BGP exporter's in BGP mode
+    announcer = 'bgp_metrics_port' if eff.get('kubeha_vip_mode') == 'bgp' else 'keepalived_metrics_port'
     ports = dict((name, eff.get(name)) for name in (
-        'haproxy_metrics_port', 'keepalived_metrics_port', 'haproxy_frontend_port', 'haproxy_monitor_port'))
+        'haproxy_metrics_port', announcer, 'haproxy_frontend_port', 'haproxy_monitor_port'))
     names = list(ports)  # the metrics ports first: each clash is reported once
     for i, name in enumerate(names[:2]):
         value = ports[name]

@@ -11,6 +11,7 @@ import yaml
 
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.monitoring import JOBS
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import HAPROXY_BACKEND_NAME
+from ansible_collections.kubeha.control_plane.plugins.module_utils import bgp_status
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_metrics import METRICS, PREFIX
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -21,6 +22,7 @@ DASHBOARD = json.loads((FILES / 'kubeha-dashboard.json').read_text())
 EXPRS = [r['expr'] for r in ALERTS] + [t['expr'] for p in DASHBOARD['panels'] for t in p['targets']]
 PAGE = (ROOT / 'docs' / 'observability.md').read_text()
 VRRP_NAMES = set(PREFIX + name for name, _kind, _help in METRICS)
+BGP_NAMES = set(bgp_status.PREFIX + name for name, _kind, _help in bgp_status.METRICS)
 FRONTEND = re.search(r'^frontend (\S+)', (ROOT / 'roles' / 'haproxy' / 'templates' / 'haproxy.cfg.j2').read_text(),
                      re.M).group(1)
 
@@ -38,6 +40,8 @@ def test_the_prometheusrule_manifest_is_the_rules_file():
 def test_queries_name_only_what_the_exporters_and_jobs_provide(expr):
     for name in re.findall(r'\b(kubeha_vrrp_[a-z_]+)', expr):
         assert name in VRRP_NAMES, '%s is not a metric of plugins/module_utils/vrrp_metrics.py' % name
+    for name in re.findall(r'\b(kubeha_bgp_[a-z_]+)', expr):
+        assert name in BGP_NAMES, '%s is not a metric of plugins/module_utils/bgp_status.py' % name
     for job in re.findall(r'job=~?"([^"]+)"', expr):
         assert set(job.split('|')) <= set(j for j, _k in JOBS), job
     for proxy in re.findall(r'proxy="([^"]+)"', expr):
@@ -80,6 +84,6 @@ def test_the_dashboard_is_importable():
         cells |= mine
 
 
-def test_the_page_lists_every_vrrp_series():
-    for name in VRRP_NAMES:
+def test_the_page_lists_every_vrrp_and_bgp_series():
+    for name in VRRP_NAMES | BGP_NAMES:
         assert re.search('`%s[`{]' % name, PAGE), 'docs/observability.md does not describe ' + name

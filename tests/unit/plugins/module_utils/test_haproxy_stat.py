@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat import (
-    admin_states, is_up, parse_show_stat, settled,
+    admin_states, frontend_sessions_total, is_up, parse_show_stat, settled,
 )
 
 SAMPLE = (Path(__file__).parent / 'fixtures' / 'haproxy_show_stat.csv').read_text()
@@ -21,6 +21,13 @@ def test_summary_rows_and_other_backends_are_left_out():
     names = {(s['backend'], s['name']) for s in parse_show_stat(SAMPLE)}
     assert ('kube-apiservers', 'BACKEND') not in names
     assert not any(pair[0] == 'kubeha-monitor' for pair in names)
+
+
+def test_a_frontends_total_connections_from_its_summary_row():
+    assert frontend_sessions_total(SAMPLE, 'kube-apiserver') == 2
+    assert frontend_sessions_total(SAMPLE, 'kubeha-monitor') == 110
+    assert frontend_sessions_total(SAMPLE, 'no-such-frontend') is None
+    assert frontend_sessions_total('not show stat', 'kube-apiserver') is None
 
 
 @pytest.mark.parametrize('status, up', [

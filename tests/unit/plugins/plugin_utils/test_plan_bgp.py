@@ -45,10 +45,23 @@ def test_a_bgp_inventory_is_clean_and_planned():
     assert b['peers'] == [{'address': '192.168.1.1', 'asn': 65000, 'family': 4, 'name': '', 'password': True}]
     assert 'pw' not in repr(plan)  # the password stays out of the plan
     assert b['bfd'] == {'interval_ms': 300, 'multiplier': 3} and b['mode'] == 'ecmp'
+    # each tags its own announcement: ASN, router id as a number, 1
+    assert b['community'] == '65101:3232235785:1'
+    assert plan['hosts']['lb2']['bgp']['community'] == '65101:3232235786:1'
     assert b['os']['packages'] == ['frr', 'frr-pythontools', 'curl']
     assert lb1['vrrp']['check_vrid_on_wire'] is False
     assert b['check']['track_peer_urls'] == ['https://192.168.1.10:6443/readyz']
     assert set(plan['groups']['lb1']) >= {'kubeha_loadbalancers', 'kubeha_bgp'}
+
+
+def test_maintenance_takes_a_load_balancer_out_with_its_announcer():
+    routed, vrrp = bgp(with_facts=True)['hosts']['lb1'], build({'keepalived_vip': '192.168.1.100'},
+                                                               with_facts=True)['hosts']['lb1']
+    assert routed['announcer'] == {'unit': 'kubeha-bgp-gate.service',
+                                   'packages': ['haproxy', 'frr', 'frr-pythontools', 'curl']}
+    assert vrrp['announcer'] == {'unit': 'keepalived', 'packages': ['haproxy', 'keepalived', 'curl']}
+    # maintenance.yml plans without facts: the same, with the default OS's packages
+    assert bgp()['hosts']['lb1']['announcer'] == routed['announcer']
 
 
 def test_the_fast_profile_gives_bfd_and_the_gate_quicker_timers():
@@ -107,3 +120,11 @@ def test_a_rollout_in_bgp_mode_drains_one_load_balancer_at_a_time():
 def test_a_retired_bgp_load_balancer_stops_its_gate_first():
     plan = bgp(host_vars={'lb2': {'kubeha_lb_state': 'absent'}})
     assert plan['retired']['lb2']['units'] == ['kubeha-bgp-gate.service', 'frr', 'haproxy']
+
+
+def test_a_typo_in_a_bgp_variable_or_a_peer_key_is_named_with_the_fix(monkeypatch):
+    monkeypatch.setitem(SETTINGS, 'kubeha_strict_variables', True)
+    assert bgp({'bgp_asnn': 65101})['errors'] == [
+        'lb1, lb2, cp1, cp3: bgp_asnn is not a variable of kubeha.control_plane (did you mean bgp_asn?)']
+    errors = '\n'.join(bgp({'bgp_peers': [{'adress': '192.168.1.1', 'asn': 65000}]})['errors'])
+    assert 'bgp_peers[0] has adress, which a peer does not take (it takes address, asn, password, name)' in errors

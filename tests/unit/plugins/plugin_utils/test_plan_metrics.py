@@ -9,37 +9,37 @@ def test_default_is_localhost_with_both_exporters():
     plan = build(with_facts=True)
     assert plan['errors'] == []
     assert plan['hosts']['lb1']['metrics'] == {'address': '127.0.0.1', 'haproxy': '127.0.0.1:8405',
-                                               'vrrp': '127.0.0.1:9650'}
+                                               'vrrp': '127.0.0.1:9650', 'bgp': ''}
     assert plan['hosts']['lb1']['haproxy']['metrics_bind'] == '127.0.0.1:8405'
     assert plan['hosts']['lb1']['vrrp']['exporter'] == '127.0.0.1:9650'
     assert plan['hosts']['lb1']['vrrp']['vips'] == ['192.168.1.100']
-    assert plan['endpoint']['metrics'] == {'lb1': {'haproxy': '127.0.0.1:8405', 'vrrp': '127.0.0.1:9650'},
-                                           'lb2': {'haproxy': '127.0.0.1:8405', 'vrrp': '127.0.0.1:9650'}}
+    assert plan['endpoint']['metrics'] == {'lb1': {'haproxy': '127.0.0.1:8405', 'vrrp': '127.0.0.1:9650', 'bgp': ''},
+                                           'lb2': {'haproxy': '127.0.0.1:8405', 'vrrp': '127.0.0.1:9650', 'bgp': ''}}
 
 
 def test_node_means_each_load_balancers_own_address():
     plan = build(group_vars={'kubeha_metrics_address': 'node'}, with_facts=True)
     assert plan['errors'] == []
-    assert plan['endpoint']['metrics']['lb2'] == {'haproxy': '192.168.1.10:8405', 'vrrp': '192.168.1.10:9650'}
+    assert plan['endpoint']['metrics']['lb2'] == {'haproxy': '192.168.1.10:8405', 'vrrp': '192.168.1.10:9650', 'bgp': ''}
 
 
 def test_ipv6_address_is_bracketed():
     plan = build(host_vars={'lb1': {'kubeha_metrics_address': '::1'}})
     assert plan['errors'] == []
-    assert plan['endpoint']['metrics']['lb1'] == {'haproxy': '[::1]:8405', 'vrrp': '[::1]:9650'}
+    assert plan['endpoint']['metrics']['lb1'] == {'haproxy': '[::1]:8405', 'vrrp': '[::1]:9650', 'bgp': ''}
 
 
 def test_exporters_can_be_turned_off():
     plan = build(group_vars={'haproxy_prometheus_exporter': False, 'keepalived_metrics_exporter': False})
     assert plan['errors'] == []
-    assert plan['endpoint']['metrics']['lb1'] == {'haproxy': '', 'vrrp': ''}
+    assert plan['endpoint']['metrics']['lb1'] == {'haproxy': '', 'vrrp': '', 'bgp': ''}
     assert plan['hosts']['lb1']['haproxy']['metrics_bind'] == ''
 
 
 def test_the_guide_profile_keeps_the_guides_haproxy_config():
     plan = build(group_vars={'kubeha_profile': 'guide'})
     assert plan['errors'] == []
-    assert plan['endpoint']['metrics']['lb1'] == {'haproxy': '', 'vrrp': '127.0.0.1:9650'}
+    assert plan['endpoint']['metrics']['lb1'] == {'haproxy': '', 'vrrp': '127.0.0.1:9650', 'bgp': ''}
 
 
 @pytest.mark.parametrize('value, words', [
