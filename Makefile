@@ -129,17 +129,24 @@ molecule: deps
 
 # Measures failover as clients see it (lab must be up: make lab). BENCH_N=5,
 # BENCH_N_HEAVY=5, BENCH_PROFILES=guide,default,fast, BENCH_CASES=... to narrow.
+# Then BGP mode in the bgp scenario's lab (bench/bgp.py creates it if needed;
+# BENCH_BGP_CASES=... to narrow, BENCH_BGP=0 to skip; molecule destroy -s bgp
+# removes it).
 bench: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/run.py
+	[ "$(BENCH_BGP)" = 0 ] || python bench/bgp.py
 	python bench/report_performance.py
 
 # Faults a pair meets in production, judged against stated promises (lab must
 # be up: make lab); writes docs/reliability.md. The whole suite (bench/chaos.py
 # SUITE) takes under 30 minutes; CHAOS_CASES=partition,... runs some again.
+# Then BGP mode's rows in the bgp scenario's lab (bench/bgp.py --chaos;
+# CHAOS_BGP_CASES=... to narrow, CHAOS_BGP=0 to skip).
 chaos: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/chaos.py $(if $(CHAOS_CASES),--cases $(CHAOS_CASES),)
+	[ "$(CHAOS_BGP)" = 0 ] || python bench/bgp.py --chaos
 
 # The lab's Prometheus against real faults (lab must be up: make lab); writes
 # the table and plot of docs/observability.md. ALERTS_CASES=split_brain,... to narrow.

@@ -181,6 +181,55 @@ def kubectl_table(results):
             '|---|---|---|---|---|---|---|---|\n'] + rows + ['\n']
 
 
+# The VRRP row each BGP row stands next to (bench/run.py's CASES).
+BGP_NEXT_TO = {'lb_poweroff': 'holder_container_kill', 'haproxy_kill': 'haproxy_kill',
+               'apiserver_kill': 'apiserver_kill', 'maintenance': 'maintenance', 'config_change': 'config_change'}
+
+
+def _cells(runs):
+    failed = aggregate([r['failed'] for r in runs])
+    delayed = aggregate([r.get('delayed') for r in runs])
+    longest = aggregate([r.get('longest_wait_ms') for r in runs])
+    return '%s / %s | %s / %s | %s' % (fmt(failed['median'], ''), fmt(failed['max'], ''), fmt(delayed['median'], ''),
+                                      fmt(delayed['max'], ''), fmt(longest['max'], ''))
+
+
+def bgp_section(bgp, results):
+    """BGP mode's rows (bench/bgp.py), each next to the VRRP row of the same fault."""
+    import bgp as bgp_bench  # noqa: E402 (bench/bgp.py: its cases' titles and targets)
+    if not bgp or not bgp.get('runs'):
+        return []
+    machine = bgp.get('machine', {})
+    out = ['## BGP mode (`kubeha_vip_mode: bgp`)\n\n',
+           'Measured by `bench/bgp.py` in the bgp scenario\'s lab: two load balancers on two subnets (no shared '
+           'L2) announce the VIP to an FRR router (ECMP over an L4 hash: `fib_multipath_hash_policy` %s; BFD '
+           'on every session), the client and the control planes behind the router. The same probe at %g new '
+           'TLS connections/s, %d long-lived streams through the VIP and a real kubectl beside it; N = %d runs '
+           '(%d for the playbook cases). %s; %s. **failed**, **delayed** and **longest wait** as above '
+           '(median / max); streams: long-lived connections broken, summed over the runs; kubectl: failed calls '
+           'and watch ends, summed. The VRRP row of the same fault (the VIP holder\'s, above) is beside each.\n\n'
+           % (machine.get('router_hash', '?'), bgp.get('rate', 100), bgp.get('streams', 0), bgp.get('n', 0),
+              bgp.get('n_heavy', 0), machine.get('frr', '?'), machine.get('haproxy', '?')),
+           '| case | mode | profile | N | failed | delayed | longest wait (ms) | streams broken | kubectl failed / '
+           'watch ended | target | VRRP, same profile: failed / delayed / longest |\n'
+           '|---|---|---|---|---|---|---|---|---|---|---|\n']
+    for case, entry in bgp_bench.CASES.items():
+        for profile, mode in entry.settings:
+            runs = [r for r in bgp['runs'] if r['case'] == case and r['profile'] == profile and r['mode'] == mode]
+            if not runs:
+                continue
+            views = [r.get('kubectl') or {} for r in runs]
+            vrrp = [r for r in (results or {}).get('runs', [])
+                    if r.get('case') == BGP_NEXT_TO.get(case) and r.get('profile') == profile]
+            out.append('| %s | %s | %s | %d | %s | %d | %d / %d | %s | %s |\n' % (
+                entry.title, mode.replace('_', '-'), profile, len(runs), _cells(runs),
+                sum(r['streams']['breaks'] for r in runs), sum(v.get('failed', 0) for v in views),
+                sum(v.get('stream_ends', 0) for v in views), entry.target,
+                _cells(vrrp).replace(' | ', ' ; ') if vrrp else '-'))
+    out.append('\n')
+    return out
+
+
 def converge_section(results):
     """Converge and re-run times: the lab, and the fleet with one cluster and with all."""
     conv = [r for r in results['runs'] if r.get('case') == 'converge']
@@ -332,6 +381,9 @@ def main():
                    % (breaks, fmt(back['max'], ''), sum(st.get('not_back', 0) for st in streams)))
         if case in images:
             out.append('![%s](img/%s)\n\n' % (title, os.path.basename(images[case])))
+    bgp_results = os.path.join(ROOT, 'bench', 'results', 'bgp.json')
+    if os.path.exists(bgp_results):
+        out.extend(bgp_section(json.load(open(bgp_results)), results))
     out.extend(converge_section(results))
     if 'bounds' in images:
         out.append('## Measured against the protocol bounds\n\n![bounds](img/bench-bounds.png)\n\n')
