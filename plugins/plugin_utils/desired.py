@@ -33,7 +33,6 @@ EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'vrrp_met
 GATE_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_gate.py')
 BGP_EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_status.py')
 BGP_EXPORTER_UNIT = 'kubeha-bgp-exporter.service'
-GATE_CONFIG = '/etc/kubeha/bgp-gate.json'
 _DROPPED = ('content', 'validate', 'backup')
 _ENVIRONMENTS = {}
 
@@ -201,7 +200,7 @@ def bgp(view, managed='Ansible managed', peers=None):
     passwords = dict((str(p.get('address')), str(p.get('password'))) for p in peers or []
                      if isinstance(p, dict) and p.get('password'))
     context = {'__bgp_plan': plan, '__bgp_hostname': view['host'].get('router_id') or 'kubeha',
-               '__bgp_passwords': passwords, '__bgp_config_file': GATE_CONFIG, 'ansible_managed': managed,
+               '__bgp_passwords': passwords, '__bgp_config_file': gate['config'], 'ansible_managed': managed,
                # the serving check is the keepalived track script's own (its template reads these)
                '__keepalived_plan': plan['check']}
     config = {'check': [libexec + '/check-haproxy', 'serving', 'bgp_gate'],
@@ -211,7 +210,8 @@ def bgp(view, managed='Ansible managed', peers=None):
               'haproxy_pidfile': view['host']['haproxy'].get('os', {}).get('pidfile', ''),
               'metric_normal': gate['metric_normal'],
               'metric_standby': gate['metric_standby'], 'state_dir': plan['state_dir']}
-    unit_path = '/etc/systemd/system/' + gate['unit']
+    # FRR's daemons, and the gate's program, settings and unit: the files a drain precedes
+    daemons_path, program, config_path, unit_path = plan['drain_paths']
     exporter = bool(plan['exporter'])
     exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + BGP_EXPORTER_UNIT]
 
@@ -223,7 +223,7 @@ def bgp(view, managed='Ansible managed', peers=None):
         {'path': libexec + '/check-haproxy', 'owner': 'root', 'group': 'root', 'mode': '0755',
          'content': render('keepalived', 'check-haproxy.j2', context)},
         {'path': gate['program'], 'owner': 'root', 'group': 'root', 'mode': '0755', 'content': _read(GATE_PROGRAM)},
-        {'path': GATE_CONFIG, 'owner': 'root', 'group': 'root', 'mode': '0644',
+        {'path': gate['config'], 'owner': 'root', 'group': 'root', 'mode': '0644',
          'content': json.dumps(config, indent=2, sort_keys=True) + '\n'},
         frr_file(os_['daemons_path'], 'daemons.j2'),
         dict(frr_file(os_['config_path'], 'frr.conf.j2'), validate='vtysh --dryrun --inputfile %s'),
@@ -237,15 +237,15 @@ def bgp(view, managed='Ansible managed', peers=None):
         'packages': list(os_['packages']),
         'users': [],
         'directories': [{'path': libexec, 'owner': 'root', 'group': 'root', 'mode': '0755'},
-                        {'path': os.path.dirname(GATE_CONFIG), 'owner': 'root', 'group': 'root', 'mode': '0755'}],
+                        {'path': os.path.dirname(gate['config']), 'owner': 'root', 'group': 'root', 'mode': '0755'}],
         'files': files,
         # FRR restarted for new daemons (a reload starts none), reloaded for a new
         # frr.conf (sessions stay up); then the gate, restarted for its program,
         # settings or unit (a restart withdraws until the checks rise again).
-        'units': [{'name': os_['service'], 'changed_state': 'restarted', 'changed_by': [os_['daemons_path']]},
+        'units': [{'name': os_['service'], 'changed_state': 'restarted', 'changed_by': [daemons_path]},
                   {'name': os_['service'], 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]},
                   {'name': gate['unit'], 'changed_state': 'restarted',
-                   'changed_by': [gate['program'], GATE_CONFIG, unit_path]}]
+                   'changed_by': [program, config_path, unit_path]}]
         + ([{'name': BGP_EXPORTER_UNIT, 'changed_state': 'restarted', 'changed_by': exporter_files}]
            if exporter else []),
         'services': [{'name': os_['service']}, {'name': gate['unit']}]

@@ -87,20 +87,26 @@ def test_a_frozen_load_balancer_is_dropped_by_bfd_and_costs_few_requests():
     assert all_announce() == lb_addresses()  # back once it thaws
 
 
-def test_a_rolling_change_drains_each_load_balancer_and_loses_only_connections_in_flight():
-    """Each load balancer is withdrawn, changed and announced again, one at a
-    time. The router's ECMP (hash-threshold, as FRR 8.4 installs it) moves the
-    flows of a withdrawn next hop, and half of the others when one returns: a
-    connection mid-way at that instant is reset. So the bound is per path change
-    (two per drained load balancer, four drains), not zero."""
+def test_a_rolling_change_drains_only_what_restarts_the_gate_and_loses_only_connections_in_flight():
+    """A change of haproxy.cfg alone is a reload on each load balancer in turn:
+    no withdrawal (as in VRRP mode). A change of the gate's settings restarts
+    the gate: each load balancer is withdrawn, changed and announced again, one
+    at a time. The router's ECMP (hash-threshold, as FRR 8.4 installs it) moves
+    the flows of a withdrawn next hop, and half of the others when one returns:
+    a connection mid-way at that instant is reset. So the bound is per path
+    change (two per drained load balancer, four drains), not zero."""
     all_announce()
     probe = Probe('bgp-rolling', streams=0)
     try:
-        run_playbook('site.yml', '-e', 'haproxy_timeout_client=5h', '-e', 'haproxy_timeout_server=5h',
-                     inventory=INVENTORY)
+        reload_only = run_playbook('site.yml', '-e', 'haproxy_timeout_client=5h', '-e', 'haproxy_timeout_server=5h',
+                                   inventory=INVENTORY).stdout
+        drained = run_playbook('site.yml', '-e', 'bgp_gate_rise=3', inventory=INVENTORY).stdout
     finally:
-        run_playbook('site.yml', inventory=INVENTORY)  # and back: a second rolling change
+        back = run_playbook('site.yml', inventory=INVENTORY).stdout  # and back: a third rolling change
         records = probe.stop()
+    assert 'withdrawn;' not in reload_only and 'changed: [%s]' % T['lbs'][0] in reload_only
+    for out in (drained, back):
+        assert all('%s withdrawn;' % lb in out for lb in T['lbs']), out[-3000:]
     failures = failures_of(records)
     assert len(requests_of(records)) > 1000
     assert len(failures) <= 2 * 4, failures

@@ -28,6 +28,8 @@ METRIC_STANDBY = 200
 GATE_UNIT = 'kubeha-bgp-gate.service'
 GATE_PROGRAM = LIBEXEC + '/bgp-gate'
 STATE_DIR = '/run/kubeha-bgp'
+GATE_CONFIG = '/etc/kubeha/bgp-gate.json'
+UNIT_DIR = '/etc/systemd/system'
 # keepalived_ settings that mean the same in BGP mode (the VIP, and the
 # serving check the gate runs: check-haproxy, with its ask-the-peers rule).
 KEEPALIVED_SHARED = ('keepalived_vip', 'keepalived_vip_ipv6', 'keepalived_profile', 'keepalived_track_url',
@@ -89,6 +91,22 @@ def community(asn, router):
     return '%d:%d:1' % (number, int(ip))
 
 
+def drain_paths(plan):
+    """The files whose change restarts FRR (its daemons) or the gate (its program,
+    settings and unit): either withdraws the VIP for a moment, so a rollout that
+    changes one drains the load balancer first. frr.conf is reloaded (the sessions
+    stay up) and haproxy.cfg too: a change of those alone needs no drain."""
+    gate = plan['gate']
+    return [plan['os']['daemons_path'], gate['program'], gate['config'], UNIT_DIR + '/' + gate['unit']]
+
+
+def on_os(plan, os_settings):
+    """``plan`` with the host's OS settings, and the paths that depend on them."""
+    out = dict(plan, os=os_settings)
+    out['drain_paths'] = drain_paths(out)
+    return out
+
+
 def host(eff, address, vip_ips, check):
     """One load balancer's BGP settings. ``check``: the serving check the gate
     runs (the keepalived plan's track_url, track_timeout, track_peer_urls,
@@ -96,7 +114,7 @@ def host(eff, address, vip_ips, check):
     bfd = dict(interval_ms=int(eff['bgp_bfd_interval_ms']), multiplier=int(eff['bgp_bfd_multiplier'])) \
         if eff.get('bgp_bfd') else None
     rid = router_id(eff, address)
-    return dict(
+    return on_os(dict(
         asn=eff.get('bgp_asn'),
         router_id=rid,
         community=community(eff.get('bgp_asn'), rid),
@@ -109,11 +127,10 @@ def host(eff, address, vip_ips, check):
         prefixes=prefixes(vip_ips),
         families=sorted(set(parse_ip(v).version for v in vip_ips if parse_ip(v) is not None)),
         gate=dict(interval=float(eff['bgp_gate_interval']), fall=int(eff['bgp_gate_fall']),
-                  rise=int(eff['bgp_gate_rise']), program=GATE_PROGRAM, unit=GATE_UNIT,
+                  rise=int(eff['bgp_gate_rise']), program=GATE_PROGRAM, unit=GATE_UNIT, config=GATE_CONFIG,
                   metric_normal=METRIC_NORMAL, metric_standby=METRIC_STANDBY),
         drain_timeout=int(eff['bgp_drain_timeout']),
         check=dict(check, state_dir=STATE_DIR),
         libexec=LIBEXEC,
         state_dir=STATE_DIR,
-        os=OS[OS_DEFAULT]['bgp'],  # Debian's until facts.with_facts knows the host's
-    )
+    ), OS[OS_DEFAULT]['bgp'])  # Debian's until facts.with_facts knows the host's (on_os)

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import bgp as B
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import haproxy as H
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
@@ -93,7 +94,7 @@ def _completed(host, entry, facts, problems):
     family = family if family in OS else OS_DEFAULT  # refused above; the plan stays whole
     vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
                 os=OS[family]['keepalived'])
-    bgp = dict(entry['bgp'], os=OS[family]['bgp']) if routed else entry.get('bgp')
+    bgp = B.on_os(entry['bgp'], OS[family]['bgp']) if routed else entry.get('bgp')
     haproxy = H.on_os(entry['haproxy'], family)
     return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=haproxy, announcer=announcer(haproxy['os'], vrrp, bgp))
 

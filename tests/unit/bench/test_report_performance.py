@@ -46,3 +46,23 @@ def test_cpu_per_load_balancer_is_reported_against_the_target():
     assert '| fleet | 3 | 6 | 4.00 | 6.50 | 1.40 | 0.90 | met |' in text
     # rows of an older run (no per-load-balancer figures) leave the table out
     assert 'CPU-seconds per load balancer' not in ''.join(converge_section({'started': 0, 'runs': [row(1, 2, 20.0, 6.0)]}))
+
+
+def bgp_run(case, profile, mode, failed, breaks=0):
+    return {'case': case, 'profile': profile, 'mode': mode, 'failed': failed, 'delayed': 3, 'longest_wait_ms': 1040.0,
+            'streams': {'breaks': breaks}, 'kubectl': {'failed': 0, 'stream_ends': 1}}
+
+
+def test_bgp_rows_stand_next_to_the_vrrp_row_of_the_same_fault():
+    from report_performance import bgp_section
+    bgp = {'rate': 100, 'streams': 8, 'n': 2, 'n_heavy': 1, 'machine': {'router_hash': '1', 'frr': 'FRR 8.4.4'},
+           'runs': [bgp_run('lb_poweroff', 'fast', 'ecmp', 0), bgp_run('lb_poweroff', 'fast', 'ecmp', 2),
+                    bgp_run('lb_return', 'default', 'active_passive', 0, breaks=0)]}
+    vrrp = {'runs': [{'case': 'holder_container_kill', 'profile': 'fast', 'failed': 10, 'delayed': 22,
+                      'longest_wait_ms': 1044.1}]}
+    lines = ''.join(bgp_section(bgp, vrrp)).splitlines()
+    crash = [line for line in lines if line.startswith('| a load balancer powered off') and '| fast |' in line]
+    assert len(crash) == 1 and '| 2 | 1 / 2 | 3 / 3 | 1040 |' in crash[0] and crash[0].endswith('| 10 / 10 ; 22 / 22 ; 1044.1 |')
+    returning = [line for line in lines if line.startswith('| a load balancer returns')]
+    assert returning == [line for line in returning if '| active-passive | default | 1 |' in line and line.endswith('| - |')]
+    assert bgp_section({'runs': []}, vrrp) == []
