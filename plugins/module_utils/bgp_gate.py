@@ -31,8 +31,9 @@ tested here is the logic that runs. Python standard library only.
   its own coming back. (A router that strips communities leaves paths
   untagged: then a NORMAL load balancer stays NORMAL, and one that is not
   takes an untagged path for another's.) A load balancer that comes back
-  therefore never takes the clients of the one that serves. A change of metric adds the new route before it removes the old:
-  the path is never withdrawn on the way.
+  therefore never takes the clients of the one that serves. A change of
+  metric adds the new route before it removes the old: the path is never
+  withdrawn on the way.
 - SIGTERM (systemctl stop: maintenance's drain) withdraws and exits.
 - Its state, for verify, the drain and the metrics: ``STATE_DIR/gate.json``.
 """
