@@ -137,7 +137,7 @@ OS = {
                     'socket': '/run/haproxy/admin.sock', 'pidfile': '/run/haproxy.pid'},
         'keepalived': {'packages': ['keepalived', 'curl'], 'service': 'keepalived',
                        'config_path': '/etc/keepalived/keepalived.conf', 'pidfile': '/run/keepalived.pid'},
-        'bgp': {'packages': ['frr', 'frr-pythontools', 'curl'], 'service': 'frr', 'config_path': '/etc/frr/frr.conf',
+        'bgp': {'packages': ['frr', 'frr-pythontools', 'curl', 'iptables'], 'service': 'frr', 'config_path': '/etc/frr/frr.conf',
                 'daemons_path': '/etc/frr/daemons', 'user': 'frr', 'group': 'frr'},
     },
 }

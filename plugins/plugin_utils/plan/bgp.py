@@ -30,6 +30,13 @@ GATE_PROGRAM = LIBEXEC + '/bgp-gate'
 STATE_DIR = '/run/kubeha-bgp'
 GATE_CONFIG = '/etc/kubeha/bgp-gate.json'
 UNIT_DIR = '/etc/systemd/system'
+# The hand-off between the load balancers of a cluster during a planned change
+# (module_utils/bgp_handoff.py): a VXLAN device, its VNI, the mangle chain, and
+# how long the last handed-off packets are waited for before it is taken down.
+HANDOFF_DEVICE = 'kubeha-handoff'
+HANDOFF_VNI = 6443
+HANDOFF_CHAIN = 'KUBEHA-HANDOFF'
+HANDOFF_LINGER_S = 5
 # keepalived_ settings that mean the same in BGP mode (the VIP, and the
 # serving check the gate runs: check-haproxy, with its ask-the-peers rule).
 KEEPALIVED_SHARED = ('keepalived_vip', 'keepalived_vip_ipv6', 'keepalived_profile', 'keepalived_track_url',
@@ -89,6 +96,27 @@ def community(asn, router):
     if ip is None or ip.version != 4 or not 0 < number < 2 ** 32:
         return ''
     return '%d:%d:1' % (number, int(ip))
+
+
+def handoff(eff, host, members, vip_ips):
+    """The hand-off of one load balancer (``members``: its cluster's load
+    balancers as (name, address), in the cluster's order). While a planned
+    change moves flows between load balancers, a packet of a connection this
+    one does not hold goes through a VXLAN device to the others, and the one
+    that holds the connection answers it; its own inner addresses and MAC, and
+    each peer's, follow from the position in the cluster."""
+    def side(name, address):
+        number = [n for n, _a in members].index(name) + 1
+        return dict(name=name, address=address, mac='02:6b:68:00:%02x:%02x' % (number >> 8, number & 255),
+                    inner4='169.254.77.%d' % number, inner6='fe80::6b68:%x' % number)
+    out = dict(side(host, dict(members)[host]), enabled=bool(eff.get('bgp_handoff')),
+               device=HANDOFF_DEVICE, vni=HANDOFF_VNI, port=int(eff.get('bgp_handoff_port') or 0),
+               chain=HANDOFF_CHAIN, linger_s=HANDOFF_LINGER_S,
+               frontend_port=int(eff['haproxy_frontend_port']),
+               frontend_address=str(eff.get('haproxy_frontend_address') or ''), vips=list(vip_ips))
+    out['peers'] = [side(name, address) for name, address in members if name != host]
+    out['hosts'] = [name for name, _a in members]  # where a planned change turns it on and off
+    return out
 
 
 def drain_paths(plan):

@@ -218,6 +218,7 @@ def _load_balancer(host, cluster, members, prios, inventory):
         bgp = B.host(eff, address, vip_ips, dict(
             (k, vrrp[k]) for k in ('track_url', 'track_timeout', 'track_peer_urls', 'track_overload_hold')))
         bgp['exporter'] = metrics['bgp']  # the BGP exporter's listen address ('' when off)
+        bgp['handoff'] = B.handoff(eff, host, [(h, inventory.address(h)) for h in lbs], vip_ips)
         RB.check_bgp(host, eff, bgp, problems)
     return dict(
         cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import parse_ip
-from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import interface_networks
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import WILDCARDS, interface_networks
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.bgp import KEEPALIVED_SHARED, MODES
 
 ASN_MAX = 4294967295
@@ -76,6 +76,31 @@ def check_bgp(host, eff, plan, problems):
     if not 3 * int(eff['bgp_keepalive']) <= int(eff['bgp_holdtime']) or int(eff['bgp_keepalive']) < 1:
         problems.add(host, 'bgp_keepalive %s and bgp_holdtime %s: the hold time must be at least three '
                            'keepalives (e.g. 3 and 9)' % (eff['bgp_keepalive'], eff['bgp_holdtime']))
+    if plan.get('handoff') and plan['handoff']['enabled']:
+        _check_handoff(host, plan['handoff'], problems)
+
+
+def _check_handoff(host, handoff, problems):
+    """bgp_handoff: a UDP port, the load balancers' addresses as IPs of one
+    family (the VXLAN device's ends), and haproxy on the wildcard address (the
+    hand-off asks the kernel whether a connection exists, and a listener on the
+    VIP itself would answer yes for every packet)."""
+    if not 1 <= handoff['port'] <= 65535:
+        problems.add(host, 'bgp_handoff_port %s is not a UDP port: use 1-65535 (e.g. the default 4799), '
+                           'or set bgp_handoff: false' % handoff['port'])
+    own = parse_ip(handoff['address'])
+    for side in [handoff] + handoff['peers']:
+        ip = parse_ip(side['address'])
+        if ip is None or own is not None and ip.version != own.version:
+            problems.add(host, 'bgp_handoff: the load balancer %s has the address %r, and the hand-off '
+                               'between load balancers needs IP addresses of one family: set its '
+                               'kubeha_address (e.g. kubeha_address: 192.0.2.11), or set bgp_handoff: false'
+                         % (side['name'], side['address']))
+    if handoff['frontend_address'] not in ('',) + WILDCARDS:
+        problems.add(host, 'bgp_handoff needs haproxy to listen on every address, and '
+                           'haproxy_frontend_address is %s: remove haproxy_frontend_address for this host '
+                           '(the VIP still reaches it), or set bgp_handoff: false'
+                     % handoff['frontend_address'])
 
 
 def _check_peers(host, eff, asn, problems):

@@ -48,7 +48,7 @@ def test_a_bgp_inventory_is_clean_and_planned():
     # each tags its own announcement: ASN, router id as a number, 1
     assert b['community'] == '65101:3232235785:1'
     assert plan['hosts']['lb2']['bgp']['community'] == '65101:3232235786:1'
-    assert b['os']['packages'] == ['frr', 'frr-pythontools', 'curl']
+    assert b['os']['packages'] == ['frr', 'frr-pythontools', 'curl', 'iptables']
     assert lb1['vrrp']['check_vrid_on_wire'] is False
     assert b['check']['track_peer_urls'] == ['https://192.168.1.10:6443/readyz']
     assert set(plan['groups']['lb1']) >= {'kubeha_loadbalancers', 'kubeha_bgp'}
@@ -58,7 +58,7 @@ def test_maintenance_takes_a_load_balancer_out_with_its_announcer():
     routed, vrrp = bgp(with_facts=True)['hosts']['lb1'], build({'keepalived_vip': '192.168.1.100'},
                                                                with_facts=True)['hosts']['lb1']
     assert routed['announcer'] == {'unit': 'kubeha-bgp-gate.service',
-                                   'packages': ['haproxy', 'frr', 'frr-pythontools', 'curl']}
+                                   'packages': ['haproxy', 'frr', 'frr-pythontools', 'curl', 'iptables']}
     assert vrrp['announcer'] == {'unit': 'keepalived', 'packages': ['haproxy', 'keepalived', 'curl']}
     # maintenance.yml plans without facts: the same, with the default OS's packages
     assert bgp()['hosts']['lb1']['announcer'] == routed['announcer']
@@ -136,3 +136,27 @@ def test_a_rollout_drains_only_for_what_restarts_frr_or_the_gate():
                                 '/etc/systemd/system/kubeha-bgp-gate.service']
     assert '/etc/frr/frr.conf' not in b['drain_paths']  # reloaded: the sessions stay up
     assert bgp()['hosts']['lb1']['bgp']['drain_paths'] == b['drain_paths']  # without facts: Debian's
+
+
+def test_each_load_balancer_knows_the_hand_off_to_the_others():
+    plan = bgp(with_facts=True)
+    one, two = plan['hosts']['lb1']['bgp']['handoff'], plan['hosts']['lb2']['bgp']['handoff']
+    assert plan['errors'] == [] and one['enabled'] and one['port'] == 4799
+    assert (one['address'], one['mac'], one['inner4']) == ('192.168.1.9', '02:6b:68:00:00:01', '169.254.77.1')
+    assert one['hosts'] == two['hosts'] == ['lb1', 'lb2']
+    # each sees the other as the other sees itself
+    assert one['peers'] == [dict((k, two[k]) for k in ('name', 'address', 'mac', 'inner4', 'inner6'))]
+    assert one['vips'] == ['10.9.100.10'] and one['frontend_port'] == 6443
+    assert not bgp({'bgp_handoff': False})['hosts']['lb1']['bgp']['handoff']['enabled']
+
+
+def test_a_hand_off_it_cannot_do_is_refused():
+    errors = '\n'.join(bgp({'haproxy_frontend_address': '10.9.100.10', 'bgp_handoff_port': 0})['errors'])
+    assert 'bgp_handoff needs haproxy to listen on every address, and haproxy_frontend_address is ' \
+           '10.9.100.10: remove haproxy_frontend_address' in errors
+    assert 'bgp_handoff_port 0 is not a UDP port' in errors
+    # an address that is a name cannot be the VXLAN device's end
+    named = bgp(host_vars={'lb2': {'kubeha_address': 'lb2.example.org'}})['errors']
+    assert any("the load balancer lb2 has the address 'lb2.example.org'" in e for e in named)
+    # without the hand-off, neither matters
+    assert bgp({'haproxy_frontend_address': '10.9.100.10', 'bgp_handoff': False})['errors'] == []
