@@ -179,6 +179,14 @@ def config_change(_lb, profile, mode, rep, reps):
     return t, lambda: None
 
 
+def drain_change(_lb, profile, mode, rep, reps):
+    """A change that restarts the gate (bgp_gate_rise): site.yml drains each load
+    balancer in turn (withdraw, change, announce), the last run rolls it back."""
+    t = time.time()
+    site(profile, mode, *(['-e', 'bgp_gate_rise=3'] if rep < reps - 1 or reps == 1 else []))
+    return t, lambda: None
+
+
 # One entry per case: its fault, what the page says of it (title, target), the
 # settings it runs with ((profile, mode) pairs), a set-up before the probe
 # starts, how long it is watched at least, and whether it is a playbook case.
@@ -205,6 +213,9 @@ CASES = {
     'config_change': Case(
         config_change, 'configuration change rolled out with site.yml', '0 failed',
         (('default', 'ecmp'), ('default', 'active_passive')), heavy=True),
+    'drain_change': Case(
+        drain_change, 'a change that restarts the gate, rolled out with site.yml (drains each load balancer)',
+        '0 failed', (('default', 'ecmp'), ('default', 'active_passive')), heavy=True),
 }
 
 
