@@ -92,7 +92,7 @@ class Host(object):
 
     def __init__(self, module, handoff):
         self.module, self.handoff = module, handoff
-        self.tables = dict((family, module.get_bin_path(TOOLS[family], required=True)) for family in (4, 6))
+        self.tables = dict((family, module.get_bin_path(TOOLS[family])) for family in (4, 6))
 
     def run(self, args, check=True):
         rc, out, err = self.module.run_command(args)
@@ -101,6 +101,11 @@ class Host(object):
         return rc, out
 
     def table(self, family, args, check=True):
+        if self.tables[family] is None:  # nothing of the hand-off can be there without it
+            if check:
+                self.module.fail_json(msg='%s is not installed: the hand-off needs it (package iptables, '
+                                          'installed by the bgp role)' % TOOLS[family])
+            return 1, ''
         return self.run([self.tables[family], '-w', '5', '-t', 'mangle'] + args, check)
 
     def alias(self):
@@ -182,6 +187,8 @@ class Host(object):
 def ensure(host, sending, check_mode):
     """State present (``sending``) or receive: the device and each family's chain."""
     handoff = host.handoff
+    for family in H.families(handoff):
+        host.table(family, ['-S', 'PREROUTING'])  # fails, naming the package, before anything is built
     device_ok = H.built(host.alias(), '', handoff)[0]
     listings = dict((f, host.chain(f)) for f in H.families(handoff))
     chains_ok = dict((f, H.built('', listing, handoff, sending)[1]) for f, listing in listings.items())
