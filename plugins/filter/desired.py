@@ -12,7 +12,8 @@ role_state       view | kubeha.control_plane.role_state(role[, bgp_peers])
                  from its view of the plan (plugins/plugin_utils/desired.py)
 drift_args       view | kubeha.control_plane.drift_args(keepalived_auth_pass[, bgp_peers])
                  both roles' wanted state as kubeha.control_plane.drift reads it
-                 (contents as digests, keepalived.conf's computed with its secret)
+                 (contents as digests, keepalived.conf's computed with its secret),
+                 and what must not be there (the plan's leftovers)
 """
 
 from __future__ import absolute_import, division, print_function
@@ -80,13 +81,15 @@ def drift_args(view, auth_pass, bgp_peers=None):
         bg = role_state(view, 'bgp', bgp_peers)
         return {'packages': ha['packages'] + bg['packages'], 'users': bg['users'],
                 'directories': bg['directories'], 'files': desired.digests(ha['files'] + bg['files']),
-                'services': ha['services'] + bg['services'], 'service': bg['service']}
+                'services': ha['services'] + bg['services'], 'service': bg['service'],
+                'leftovers': view['host']['leftovers']}
     ka = role_state(view, 'keepalived')
     conf = keepalived_conf(desired.keepalived_conf_params(ka, auth_pass))
     conf_file = dict(ka['conf_file'], sha256=hashlib.sha256(conf.encode('utf-8')).hexdigest())
     return {'packages': ha['packages'] + ka['packages'], 'users': ka['users'], 'directories': ka['directories'],
             'files': desired.digests(ha['files'] + ka['files']) + [conf_file],
-            'services': ha['services'] + ka['services'], 'service': ka['service']}
+            'services': ha['services'] + ka['services'], 'service': ka['service'],
+            'leftovers': view['host']['leftovers']}
 
 
 class FilterModule(object):

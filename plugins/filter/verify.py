@@ -13,6 +13,9 @@ and optionally address and wire (what kubeha.control_plane.wire_check heard).
 With settings.mode bgp: holds means announces, and each entry carries gate
 (whether the gate runs) and bgp (sessions, as kubeha.control_plane.bgp_speaker
 reads them, and gate_state); every load balancer that can serve must announce.
+An entry's leftovers (what kubeha.control_plane.leftovers found: the other
+mode's units, files, routes and addresses, a hand-off left on, an exporter on
+the wrong address) are violations in either mode.
 
 The endpoint's phase comes from the apiservers that answer /readyz directly:
 bootstrapping (none yet: before kubeadm init), degraded (some), healthy (all).
@@ -235,6 +238,31 @@ def _bgp_violations(lbs, holders, violations, notes):
             notes.append('%s announces the VIP as a standby (a prepended path; active_passive)' % host)
 
 
+# How to get rid of each kind of leftover (module leftovers' findings).
+LEFTOVER_FIXES = {
+    'unit': "the other VIP mode's, or an announcer that outlived a switch of kubeha_vip_mode",
+    'route': "the BGP gate's route to the VIP, which still draws the VIP's traffic here",
+    'address': "the VIP as an address, as keepalived held it; in BGP mode nothing should hold it",
+    'chain': 'the hand-off of a planned change that did not finish: it copies packets to the peers',
+    'device': 'the hand-off of a planned change that did not finish: it copies packets to the peers',
+    'file': "the other VIP mode's",
+}
+
+
+def _leftover_violations(lbs, violations):
+    """What does not belong on a load balancer: the other VIP mode's units, files,
+    routes and addresses, a hand-off left on, an exporter on the wrong address."""
+    for lb in lbs:
+        for found in lb.get('leftovers') or []:
+            if found['kind'] == 'listener':
+                violations.append('%s: %s %s: restart it (site.yml does, when its settings change), or '
+                                  'check kubeha_metrics_address' % (lb['host'], found['name'], found['detail']))
+                continue
+            violations.append('%s: %s %s is still here (%s; %s): run site.yml, which retires it'
+                              % (lb['host'], found['kind'], found['name'], found['detail'],
+                                 LEFTOVER_FIXES.get(found['kind'], 'it does not belong')))
+
+
 def _bgp_table(lbs, holders, total):
     rows = [('host', 'role', 'BGP sessions', 'BFD', 'announces VIP', 'gate', 'haproxy', 'backends UP')]
     for lb in lbs:
@@ -287,6 +315,7 @@ def endpoint_report(load_balancers, settings):
                                  ', '.join(v for v in vips if v not in held)))
     excused = [h for h in control_plane if h not in ready] if allowed else []
     _haproxy_violations(lbs, control_plane, violations, excused)
+    _leftover_violations(lbs, violations)
     if api is not None:
         _api_violations(api, control_plane, ready, phase, allowed, violations, notes)
     table = (_bgp_table if bgp else _table)(lbs, holders, len(control_plane))

@@ -144,6 +144,13 @@ options:
         description: Must start at boot.
         type: bool
         default: true
+  leftovers:
+    description:
+      - What must not be here, as M(kubeha.control_plane.leftovers) takes it (keys units,
+        configured_units, files, routes, addresses, devices, chains). Each one found is a difference
+        (the other VIP mode's announcer, a hand-off left on), and is returned in RV(leftovers).
+    type: dict
+    default: {}
 '''
 
 EXAMPLES = r'''
@@ -202,6 +209,12 @@ wire:
   returned: always
   type: dict
   sample: {interface: eth0, listened: 3.0, speakers: [], mac: '02:42:0a:d5:00:0b', arp: {}}
+leftovers:
+  description: What of O(leftovers) was found, as M(kubeha.control_plane.leftovers) returns it (kind, name, detail).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: unit, name: kubeha-bgp-gate.service, detail: active and enabled}]
 held_vips:
   description: The O(vips) this host has on an interface now.
   returned: always
@@ -218,6 +231,7 @@ import threading
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import held, host_addresses
+from ansible_collections.kubeha.control_plane.plugins.module_utils import leftovers as L
 from ansible_collections.kubeha.control_plane.plugins.module_utils import wire_socket
 
 
@@ -397,6 +411,7 @@ def main():
                 seconds=dict(type='float', default=3.0),
                 unless_active=dict(type='list', elements='str', default=[]),
                 result_file=dict(type='str', default=''))),
+            leftovers=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )
@@ -413,6 +428,9 @@ def main():
     elif listening and not listening['result_file']:
         listener = start_listening(module, listening)
     differences, differing_paths, missing, inactive = state_differences(module, params)
+    leftovers = L.find(L.runner(module), params['leftovers']) if params['leftovers'] else []
+    differences += ['%s %s is still here (%s): it does not belong to this VIP mode, or a planned change left it'
+                    % (f['kind'], f['name'], f['detail']) for f in leftovers]
     held_vips = []
     if params['vips']:
         try:
@@ -432,7 +450,8 @@ def main():
             module.fail_json(msg='listening on the VRRP segment failed: %s' % heard['error'])
         wire = heard['report']
     module.exit_json(changed=False, differences=differences, differing_paths=differing_paths, missing_packages=missing,
-                     converged=not differences, held_vips=held_vips, wire=wire, inactive_services=inactive)
+                     converged=not differences, held_vips=held_vips, wire=wire, inactive_services=inactive,
+                     leftovers=leftovers)
 
 
 if __name__ == '__main__':

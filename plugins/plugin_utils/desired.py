@@ -32,7 +32,6 @@ EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'vrrp_met
 # So are the BGP gate's and the BGP exporter's.
 GATE_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_gate.py')
 BGP_EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_status.py')
-BGP_EXPORTER_UNIT = 'kubeha-bgp-exporter.service'
 _DROPPED = ('content', 'validate', 'backup')
 _ENVIRONMENTS = {}
 
@@ -213,7 +212,7 @@ def bgp(view, managed='Ansible managed', peers=None):
     # FRR's daemons, and the gate's program, settings and unit: the files a drain precedes
     daemons_path, program, config_path, unit_path = plan['drain_paths']
     exporter = bool(plan['exporter'])
-    exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + BGP_EXPORTER_UNIT]
+    exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + plan['exporter_unit']]
 
     def frr_file(path, template):
         return {'path': path, 'owner': os_['user'], 'group': os_['group'], 'mode': '0640',
@@ -246,12 +245,12 @@ def bgp(view, managed='Ansible managed', peers=None):
                   {'name': os_['service'], 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]},
                   {'name': gate['unit'], 'changed_state': 'restarted',
                    'changed_by': [program, config_path, unit_path]}]
-        + ([{'name': BGP_EXPORTER_UNIT, 'changed_state': 'restarted', 'changed_by': exporter_files}]
+        + ([{'name': plan['exporter_unit'], 'changed_state': 'restarted', 'changed_by': exporter_files}]
            if exporter else []),
         'services': [{'name': os_['service']}, {'name': gate['unit']}]
-        + ([{'name': BGP_EXPORTER_UNIT}] if exporter else []),
+        + ([{'name': plan['exporter_unit']}] if exporter else []),
         # bgp_metrics_exporter turned off: stopped before its files are removed
-        'unwanted_units': [] if exporter else [BGP_EXPORTER_UNIT],
+        'unwanted_units': [] if exporter else [plan['exporter_unit']],
         'service': gate['unit'],
         'secret': bool(passwords),
     }

@@ -49,6 +49,15 @@ COMPLETED = "TASK [kubeha.control_plane.kubeha : Complete the plan with the load
     # a file the inventory names on the load balancers, looked at with the facts
     (['-e', 'haproxy_health_check_client_cert=/nonexistent/cert.pem'],
      'haproxy_health_check_client_cert /nonexistent/cert.pem does not exist on this load balancer'),
+    # a port another daemon holds (sshd on every load balancer), read with the facts
+    (['-e', 'haproxy_frontend_port=22'],
+     'haproxy_frontend_port: TCP port 22 is already held by sshd (pid '),
+    # an address the load balancers do not have
+    (['-e', 'kubeha_metrics_address=10.213.0.99'],
+     'kubeha_metrics_address 10.213.0.99 is not an address of this host'),
+    # a string that would write a line of its own into haproxy.cfg
+    (['-e', '{"haproxy_health_check_path": "/readyz\\n    server rogue 10.213.0.50:6443"}'],
+     'haproxy_health_check_path has a control character'),
     # the lab's SSH user without become (a run without -b): refused by the facts
     (['-e', 'ansible_become=false'], '%s: reached as deploy (uid 1000) without become, but the load '
                                      'balancers need root' % ', '.join(T['lbs'])),
@@ -61,6 +70,27 @@ def test_refused_before_any_host_changes(extra, message):
     assert message in out, out[-3000:]
     assert 'changed=1' not in out and 'changed: [' not in out
     assert fingerprint() == before  # same files, same checksums: nothing written, nothing left behind
+
+
+def test_a_port_another_process_holds_is_refused_naming_it():
+    """A process that is not ours listens on the monitor port the run would
+    move haproxy to: refused before any host changes, naming the process."""
+    lb = node(T['lbs'][0])
+    lb.check_output("setsid python3 -c 'import socket, time; s = socket.socket(); "
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"127.0.0.1\", 8499)); "
+                    "s.listen(); time.sleep(300)' >/dev/null 2>&1 < /dev/null &")
+    try:
+        lb.check_output('for i in $(seq 50); do ss -Hltn "sport = :8499" | grep -q . && exit 0; sleep 0.1; done; '
+                        'exit 1')
+        before = fingerprint()
+        rc, out = playbook(LAB, 'site.yml', '-e', 'haproxy_monitor_port=8499')
+        assert rc != 0 and 'The inventory has problems; no host was changed' in out, out[-3000:]
+        assert '%s: haproxy_monitor_port: TCP port 8499 is already held by python3 (pid ' % T['lbs'][0] in out, \
+            out[-3000:]
+        assert 'changed: [' not in out
+        assert fingerprint() == before
+    finally:
+        lb.run("pkill -f 's.bind((\"127.0.0.1\", 8499))'")
 
 
 def test_other_group_names(tmp_path):

@@ -26,6 +26,7 @@ MODES = ('ecmp', 'active_passive')
 METRIC_NORMAL = 100
 METRIC_STANDBY = 200
 GATE_UNIT = 'kubeha-bgp-gate.service'
+EXPORTER_UNIT = 'kubeha-bgp-exporter.service'
 GATE_PROGRAM = LIBEXEC + '/bgp-gate'
 STATE_DIR = '/run/kubeha-bgp'
 GATE_CONFIG = '/etc/kubeha/bgp-gate.json'
@@ -157,6 +158,7 @@ def host(eff, address, vip_ips, check):
         gate=dict(interval=float(eff['bgp_gate_interval']), fall=int(eff['bgp_gate_fall']),
                   rise=int(eff['bgp_gate_rise']), program=GATE_PROGRAM, unit=GATE_UNIT, config=GATE_CONFIG,
                   metric_normal=METRIC_NORMAL, metric_standby=METRIC_STANDBY),
+        exporter_unit=EXPORTER_UNIT,
         drain_timeout=int(eff['bgp_drain_timeout']),
         check=dict(check, state_dir=STATE_DIR),
         libexec=LIBEXEC,

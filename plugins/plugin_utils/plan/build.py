@@ -15,11 +15,14 @@ once, and completed once. The filter plugin ``kubeha.control_plane.plan``
 feeds them on the controller; the unit tests feed them directly.
 
     inputs.py      the one way in: variables, facts, defaults, specs, types
+    syntax.py      every string against the form of the file it is written to
     rules.py       the checks (they compute nothing the plan keeps)
     clusters.py    which hosts make each cluster; the rules between clusters
     keepalived.py  keepalived.conf's parameters, as vrrp_config takes them
     haproxy.py     haproxy's settings and the metrics addresses
     endpoint.py    each cluster's endpoint, and one host's view of the plan
+    announcer.py   what puts a load balancer in the VIP's path, and what must not be there
+    listeners.py   the ports a load balancer binds
     facts.py       the plan completed with the gathered facts
     rollout.py     the order of a rolling change
 """
@@ -30,12 +33,13 @@ __metaclass__ = type
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import parse_ip
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import (
-    bgp as B, haproxy as H, keepalived as K, rules as R, rules_bgp as RB,
+    bgp as B, haproxy as H, keepalived as K, rules as R, rules_bgp as RB, syntax as S,
 )
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import node_address
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet, clusters_of
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import endpoint
-from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import announcer, with_facts
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.announcer import announcer, leftovers, listeners
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import effective
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
@@ -105,6 +109,8 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
         (k, v) for k, v in raw[h].items() if not k.startswith(LB_ONLY)), defaults, specs, h, problems))
         for h in everyone)
     R.check_addresses(everyone, raw, problems)
+    for host in everyone:
+        S.check_strings(host, effs[host], problems)
     inventory = _Inventory(raw, effs, settings, unreadable, problems, defaults)
     clusters, retiring = _retiring(clusters, effs, problems)
 
@@ -220,10 +226,13 @@ def _load_balancer(host, cluster, members, prios, inventory):
         bgp['exporter'] = metrics['bgp']  # the BGP exporter's listen address ('' when off)
         bgp['handoff'] = B.handoff(eff, host, [(h, inventory.address(h)) for h in lbs], vip_ips)
         RB.check_bgp(host, eff, bgp, problems)
+        RB.check_peers_are_routers(host, bgp, dict((inventory.address(h), h) for h in lbs), problems)
     return dict(
         cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
         priority=prios[host], vrrp=vrrp, metrics=metrics, vip_mode='bgp' if routed else 'vrrp', bgp=bgp,
         announcer=announcer(OS[OS_DEFAULT]['haproxy'], vrrp, bgp),
+        # what must not be here (the other mode's, a hand-off left on), and where the exporter listens
+        leftovers=leftovers(OS[OS_DEFAULT], vip_ips, routed), exporters=listeners(metrics, routed),
         # what the rules that read the facts need of the inventory (facts.with_facts)
         given=dict((name, eff.get(name)) for name in FACT_RULE_INPUTS),
         haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps],

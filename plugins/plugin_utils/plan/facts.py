@@ -11,8 +11,9 @@ VIP) and the OS's packages, units and paths; and it runs the rules that read
 them (the OS is one this collection is tested on, the run acts as root, the
 interface exists and holds the VIP's subnet and the host's address, a VIP is
 neither the default gateway nor the network or broadcast address of the subnet
-it lands in, the files the inventory names on the host are there; VRIDs shared
-by clusters whose networks are now known). The keepalived fact each running
+it lands in, the files the inventory names on the host are there, the
+addresses it binds are its own and no other process holds a port it binds;
+VRIDs shared by clusters whose networks are now known). The keepalived fact each running
 load balancer carries (its priority) keeps that priority: a host that joins
 or is replaced never changes the others' (keepalived.priorities)."""
 
@@ -23,8 +24,10 @@ __metaclass__ = type
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import bgp as B
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import haproxy as H
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import listeners as L
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules as R
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rules_bgp as RB
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.announcer import announcer, leftovers
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.clusters import check_fleet
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import ranking
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems import Problems
@@ -88,6 +91,9 @@ def _completed(host, entry, facts, problems):
         if vip6 is not None:
             R.check_vip6_interface(host, given, vip6, interface, facts, problems)
     R.check_host_files(host, entry['haproxy'].get('host_files') or [], facts.get('files') or {}, problems)
+    R.check_addresses_on_host(host, entry, facts, problems)
+    if facts.get('sockets') is not None:  # listening_sockets ran (facts.yml)
+        R.check_listeners(host, L.binds(entry), L.ours(entry), facts['sockets'], problems)
     family = facts.get('os_family') or OS_DEFAULT
     R.check_os_family(host, family, problems)
     R.check_root(host, facts, problems)
@@ -96,18 +102,5 @@ def _completed(host, entry, facts, problems):
                 os=OS[family]['keepalived'])
     bgp = B.on_os(entry['bgp'], OS[family]['bgp']) if routed else entry.get('bgp')
     haproxy = H.on_os(entry['haproxy'], family)
-    return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=haproxy, announcer=announcer(haproxy['os'], vrrp, bgp))
-
-
-def announcer(haproxy_os, vrrp, bgp):
-    """What puts this load balancer in the VIP's path and takes it out: ``unit``,
-    keepalived (VRRP: its stop hands the VIP over at priority 0) or the BGP gate
-    (its stop withdraws the route at once); ``packages``, the load balancer's
-    own (haproxy's and the announcer's: maintenance's upgrade). The plan has it
-    with the default OS's packages, and with the host's once the facts are in."""
-    if bgp is not None:
-        unit, packages = bgp['gate']['unit'], bgp['os']['packages']
-    else:
-        unit, packages = vrrp['os']['service'], vrrp['os']['packages']
-    return dict(unit=unit, packages=list(haproxy_os['packages']) + [p for p in packages
-                                                                    if p not in haproxy_os['packages']])
+    return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=haproxy, announcer=announcer(haproxy['os'], vrrp, bgp),
+                leftovers=leftovers(OS[family], vrrp['vips'], routed))

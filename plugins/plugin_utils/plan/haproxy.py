@@ -75,9 +75,10 @@ def haproxy(eff, servers, dual_stack, metrics_bind):
                if name.startswith('haproxy_'))
     front = eff['haproxy_frontend_port']
     port = int(eff.get('haproxy_backend_port') or 6443)
-    servers = [dict(name=s['name'], address=s['address'], port=int(s.get('port') or port),
-                    endpoint=host_port(str(s['address']), int(s.get('port') or port)))
-               for s in (eff.get('haproxy_backend_servers') or servers)]
+    servers = [dict(name=s.get('name'), address=s.get('address'), port=int(s.get('port') or port),
+                    endpoint=host_port(str(s.get('address')), int(s.get('port') or port)))
+               for s in (eff.get('haproxy_backend_servers') or servers)
+               if isinstance(s, dict) and str(s.get('port') or port).isdigit()]  # rules.check_backend_servers
     listen = str(eff.get('haproxy_frontend_address') or '*')
     if listen in WILDCARDS and dual_stack:
         binds = [':::%d v4v6' % front]  # one socket for both families

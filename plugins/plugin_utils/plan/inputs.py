@@ -156,7 +156,9 @@ def network_facts(hostvars, host):
     looked = hostvars[host].get('__kubeha_host_files') or {}
     files = dict((r['item']['path'], dict((k, r['stat'].get(k)) for k in ('exists', 'isreg', 'size')))
                  for r in looked.get('results') or [] if isinstance(r.get('stat'), dict))
+    sockets = (hostvars[host].get('__kubeha_sockets') or {}).get('listening')
     subset.update(interfaces=names, os_family=facts.get('os_family'), user_id=facts.get('user_id'), files=files,
+                  sockets=sockets,
                   effective_user_id=facts.get('effective_user_id'), keepalived=keepalived,
                   gateways=[gateway for gateway in ((facts.get('default_ipv4') or {}).get('gateway'),
                                                     (facts.get('default_ipv6') or {}).get('gateway')) if gateway])

@@ -14,7 +14,7 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config i
     tracking_problems,
 )
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import (
-    interface_networks, node_address,
+    WILDCARDS, interface_networks, node_address,
 )
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import RENAMED, unknown_variables
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import (
@@ -176,6 +176,35 @@ def check_haproxy(host, eff, cps, problems):
             problems.add(host, '%s %s must be at least 1' % (name, value))
     if eff.get('haproxy_retries') is not None and int(eff['haproxy_retries']) < 0:
         problems.add(host, 'haproxy_retries %s must be 0 or more' % eff['haproxy_retries'])
+    for name, wildcard in (('haproxy_frontend_address', True), ('haproxy_monitor_address', False)):
+        text = str(eff.get(name) or '')
+        if text and not (wildcard and text in WILDCARDS) and parse_ip(text) is None:
+            problems.add(host, '%s %r is not an IP address%s: give one of this host\'s addresses%s'
+                         % (name, text, ' or "*"' if wildcard else '',
+                            ', or "*" (the default) for every address' if wildcard else ''))
+    check_backend_servers(host, eff.get('haproxy_backend_servers') or [], problems)
+
+
+SERVER_KEYS = ('name', 'address', 'port')
+
+
+def check_backend_servers(host, servers, problems):
+    """haproxy_backend_servers: mappings with a name and an address, and a port in range."""
+    for index, entry in enumerate(servers):
+        where = 'haproxy_backend_servers[%d]' % index
+        if not isinstance(entry, dict):
+            problems.add(host, '%s %r is not a mapping: give {name: cp1, address: 192.0.2.1}' % (where, entry))
+            continue
+        unknown = sorted(set(entry) - set(SERVER_KEYS))
+        if unknown:
+            problems.add(host, '%s has %s, which a server does not take (it takes %s)'
+                         % (where, ', '.join(unknown), ', '.join(SERVER_KEYS)))
+        for key in ('name', 'address'):
+            if entry.get(key) in (None, ''):
+                problems.add(host, '%s has no %s: give {name: cp1, address: 192.0.2.1}' % (where, key))
+        port = entry.get('port')
+        if port is not None and (isinstance(port, bool) or not str(port).isdigit() or not 1 <= int(port) <= 65535):
+            problems.add(host, '%s port %r is not a port: use 1-65535' % (where, port))
 
 
 def check_reserved(host, eff, problems):
@@ -452,3 +481,71 @@ def check_metrics(host, eff, listen, vips, problems):
         for other in names[i + 1:]:
             if ports[other] is not None and int(ports[other]) == int(value):
                 problems.add(host, '%s equals %s (%s): give each its own port' % (name, other, value))
+
+
+# ------------------------------------------------- against the host's facts
+
+def _holds(listener, address):
+    """A socket listening on ``listener`` takes a bind to ``address`` (same port)."""
+    if address == '*' or listener in WILDCARD_ADDRESSES:
+        return True
+    mine, theirs = parse_ip(address), parse_ip(listener)
+    return mine is not None and theirs is not None and mine == theirs
+
+
+WILDCARD_ADDRESSES = ('0.0.0.0', '::', '*', '')
+
+
+def check_listeners(host, binds, ours, sockets, problems):
+    """With the host's listening sockets: no port the plan binds (``binds``,
+    listeners.binds) is held by a process outside ``ours`` (the collection's
+    own units). A socket no process is seen to hold is a kernel tunnel's (the
+    hand-off's own VXLAN port)."""
+    for bind in binds:
+        for sock in sockets:
+            if sock['proto'] != bind['proto'] or int(sock['port']) != int(bind['port']) \
+                    or not _holds(str(sock['address']), bind['address']):
+                continue
+            if sock.get('unit') in ours or not sock.get('pid'):
+                continue
+            who = '%s (pid %s%s)' % (sock.get('process') or 'a process', sock['pid'],
+                                     ', %s' % sock['unit'] if sock.get('unit') else '')
+            problems.add(host, '%s: %s port %s is already held by %s on %s: choose another port for %s, '
+                               'or stop that service first'
+                         % (bind['variable'], bind['proto'].upper(), bind['port'], who,
+                            sock['address'], bind['variable'].split(' ')[0]))
+            break
+
+
+def host_ips(facts):
+    """Every address of the host (its interfaces', any scope), as text."""
+    out = set()
+    for name in (facts or {}).get('interfaces') or []:
+        iface = facts.get(name.replace('-', '_')) or {}
+        for entry in [iface.get('ipv4')] + list(iface.get('ipv4_secondaries') or []) + list(iface.get('ipv6') or []):
+            ip = parse_ip(str((entry or {}).get('address') or ''))
+            if ip is not None:
+                out.add(str(ip))
+    return out
+
+
+def check_addresses_on_host(host, entry, facts, problems):
+    """With facts: the addresses the load balancer binds are its own (or a
+    wildcard, or loopback): kubeha_metrics_address, haproxy_frontend_address,
+    haproxy_monitor_address."""
+    own = host_ips(facts)
+    if not own:
+        return
+    haproxy = entry['haproxy']
+    for name, address, fix in (
+            ('kubeha_metrics_address', entry['metrics']['address'],
+             'use 127.0.0.1 (the default), or "node" for this host\'s kubeha_address'),
+            ('haproxy_frontend_address', str(haproxy.get('frontend_address') or '*'),
+             'use "*" (the default: haproxy answers on the VIP wherever it is)'),
+            ('haproxy_monitor_address', str(haproxy.get('monitor_address') or ''),
+             'use 127.0.0.1 (the default)')):
+        ip = parse_ip(address)
+        if address in WILDCARD_ADDRESSES or ip is None or ip.is_loopback or str(ip) in own:
+            continue
+        problems.add(host, '%s %s is not an address of this host (it has %s): nothing could reach what '
+                           'listens there; %s' % (name, address, ', '.join(sorted(own)), fix))

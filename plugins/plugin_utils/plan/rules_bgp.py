@@ -15,6 +15,8 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresse
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.bgp import KEEPALIVED_SHARED, MODES
 
 ASN_MAX = 4294967295
+# FRR's route-map takes at most 10 ASNs to prepend (set as-path prepend)
+PREPEND_MAX = 10
 PEER_KEYS = ('address', 'asn', 'password', 'name')
 
 
@@ -76,6 +78,9 @@ def check_bgp(host, eff, plan, problems):
     if not 3 * int(eff['bgp_keepalive']) <= int(eff['bgp_holdtime']) or int(eff['bgp_keepalive']) < 1:
         problems.add(host, 'bgp_keepalive %s and bgp_holdtime %s: the hold time must be at least three '
                            'keepalives (e.g. 3 and 9)' % (eff['bgp_keepalive'], eff['bgp_holdtime']))
+    if not 0 <= plan['standby_prepend'] <= PREPEND_MAX:
+        problems.add(host, 'bgp_standby_prepend %s is out of range: FRR prepends 0-%d times; e.g. '
+                           'bgp_standby_prepend: 3' % (plan['standby_prepend'], PREPEND_MAX))
     if plan.get('handoff') and plan['handoff']['enabled']:
         _check_handoff(host, plan['handoff'], problems)
 
@@ -137,15 +142,33 @@ def _check_peers(host, eff, asn, problems):
                                'give them their own AS number' % (where, peer_asn))
 
 
+def check_peers_are_routers(host, plan, load_balancers, problems):
+    """No peer is this load balancer or another of its cluster (``load_balancers``:
+    {address: host}): the peers are the routers the VIP is announced to."""
+    for index, peer in enumerate(plan['peers']):
+        ip = parse_ip(peer['address'])
+        other = load_balancers.get(str(ip)) if ip is not None else None
+        if other:
+            problems.add(host, 'bgp_peers[%d] address %s is %s: the peers are the routers the VIP is '
+                               'announced to; give the routers\' addresses' % (
+                                   index, ip, 'this load balancer' if other == host
+                                   else 'the load balancer %s of this cluster' % other))
+
+
 def check_bgp_on_host(host, plan, facts, problems):
     """With facts: each peer lies in a subnet of this host (a directly connected
     router: eBGP and BFD single-hop), and no VIP lies in one (it is routed to the
     load balancers, not reached on a segment; a VIP in a connected subnet would
     be answered there by ARP, not by the routers)."""
     nets = [net for name, found in interface_networks(facts).items() if name != 'lo' for net in found]
+    own = set(str(net.ip) for found in interface_networks(facts).values() for net in found)
     for index, peer in enumerate(plan['peers']):
         ip = parse_ip(peer['address'])
-        if ip is not None and nets and not any(ip in net.network for net in nets):
+        if ip is not None and str(ip) in own:
+            problems.add(host, 'bgp_peers[%d] address %s is an address of this load balancer: the peers '
+                               'are the routers the VIP is announced to; give the routers\' addresses'
+                         % (index, ip))
+        elif ip is not None and nets and not any(ip in net.network for net in nets):
             problems.add(host, 'bgp_peers[%d] address %s is in no subnet of this host (%s): the routers '
                                'must be directly connected; give the router\'s address on this host\'s '
                                'subnet' % (index, ip, ', '.join(str(n.network) for n in nets)))
