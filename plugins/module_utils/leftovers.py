@@ -84,20 +84,33 @@ def _read(path):
         return ''
 
 
-def static_routes(run, prefixes):
+def _gate_route(route, metrics):
+    """A route the BGP gate adds: a blackhole with one of its ``metrics``, or a
+    local route on lo in table local (both proto static)."""
+    if not metrics:
+        return False
+    if route.get('type') == 'blackhole':
+        return int(route.get('metric') or 0) in metrics
+    return route.get('type') == 'local' and route.get('dev') == 'lo' and route.get('table') == 'local'
+
+
+def static_routes(run, prefixes, metrics=()):
     """[{kind: route, name: prefix, detail, table, type}] of the kernel routes with
-    proto static to one of ``prefixes`` (the BGP gate's blackhole and local routes)."""
+    proto static to one of ``prefixes``, or (``metrics``) that the BGP gate adds
+    to any prefix (a VIP changed with the mode)."""
     out = []
-    for prefix in prefixes:
-        ip = _ip(prefix)
-        if ip is None:
-            continue
-        rc, text, _err = run(['ip', '-j'] + _family(ip) + ['route', 'show', 'table', 'all', 'proto', 'static'])
+    wanted = [_ip(p) for p in prefixes if _ip(p) is not None]
+    families = sorted(set(ip.version for ip in wanted) | (set((4, 6)) if metrics else set()))
+    for family in families:
+        rc, text, _err = run(['ip', '-j', '-%d' % family, 'route', 'show', 'table', 'all', 'proto', 'static'])
         for route in json.loads(text or '[]') if rc == 0 else []:
-            if _ip(route.get('dst')) == ip and str(route.get('dst')).split('/', maxsplit=1)[0] == str(ip):
-                table, kind = str(route.get('table') or 'main'), str(route.get('type') or 'unicast')
-                out.append(dict(kind='route', name=prefix, table=table, type=kind,
-                                detail='%s route in table %s' % (kind, table)))
+            dst = str(route.get('dst') or '')
+            ip = _ip(dst)
+            if ip is None or dst in ('default',) or not (ip in wanted and '/' not in dst or _gate_route(route, metrics)):
+                continue
+            table, kind = str(route.get('table') or 'main'), str(route.get('type') or 'unicast')
+            out.append(dict(kind='route', name='%s/%d' % (ip, ip.max_prefixlen) if '/' not in dst else dst,
+                            table=table, type=kind, detail='%s route in table %s' % (kind, table)))
     return out
 
 
@@ -127,10 +140,10 @@ def find_chains(run, chains):
 
 
 def find(run, spec, exists=os.path.exists):
-    """Every finding of ``spec`` (units, configured_units, routes, addresses,
-    chains, devices, files)."""
+    """Every finding of ``spec`` (units, configured_units, routes, route_metrics,
+    addresses, chains, devices, files)."""
     found = find_units(run, spec.get('units') or [], spec.get('configured_units') or [])
-    found += static_routes(run, spec.get('routes') or [])
+    found += static_routes(run, spec.get('routes') or [], spec.get('route_metrics') or [])
     found += held_addresses(run, spec.get('addresses') or [])
     found += find_chains(run, spec.get('chains') or [])
     found += [dict(kind='device', name=d, detail='link') for d in spec.get('devices') or []

@@ -73,6 +73,14 @@ options:
     type: list
     elements: str
     default: []
+  route_metrics:
+    description:
+      - The metrics of the BGP gate's blackhole routes; any such route with proto static, and any
+        local route on C(lo) with proto static in table local, is found whatever its prefix (a VIP
+        that changed with the mode).
+    type: list
+    elements: int
+    default: []
   addresses:
     description: Addresses (the VIPs) that no interface may hold.
     type: list
@@ -158,10 +166,9 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils import leftov
 from ansible_collections.kubeha.control_plane.plugins.module_utils.sockets import listening
 
 
-def take_away(module, run, found):
+def _remove(module, run, findings, removed):
     """Remove each finding in order; fail at the first command that fails, naming it."""
-    removed = []
-    for finding in L.order(found):
+    for finding in L.order(findings):
         listing = ''
         if finding['kind'] == 'chain':
             listing = run([L.TOOLS[finding['family']], '-w', '5', '-t', 'mangle', '-S'])[1]
@@ -170,10 +177,22 @@ def take_away(module, run, found):
                 rc, out, err = run(argv)
                 if rc != 0:
                     module.fail_json(msg='%s failed (rc %d): %s' % (' '.join(argv), rc, (err or out).strip()),
-                                     found=found, removed=removed)
+                                     removed=removed)
             if finding['kind'] == 'file':
                 os.remove(finding['name'])
         removed.append(finding)
+
+
+def take_away(module, run, found, spec):
+    """The units first (the old announcer stops announcing); then what is still
+    there of the rest (a stopped gate takes its routes with it)."""
+    removed = []
+    units = [f for f in found if f['kind'] == 'unit']
+    _remove(module, run, units, removed)
+    rest = [f for f in found if f['kind'] != 'unit']
+    if units and not module.check_mode:
+        rest = L.find(run, dict(spec, units=[], configured_units=[]))
+    _remove(module, run, rest, removed)
     if not module.check_mode and any(f['kind'] == 'file' and f['name'].startswith('/etc/systemd/')
                                      for f in removed):
         run(['systemctl', 'daemon-reload'])
@@ -189,6 +208,7 @@ def main():
                 marker=dict(type='str', required=True))),
             files=dict(type='list', elements='path', default=[]),
             routes=dict(type='list', elements='str', default=[]),
+            route_metrics=dict(type='list', elements='int', default=[]),
             addresses=dict(type='list', elements='str', default=[]),
             devices=dict(type='list', elements='str', default=[]),
             chains=dict(type='list', elements='str', default=[]),
@@ -201,7 +221,7 @@ def main():
     )
     run = L.runner(module)
     found = L.find(run, module.params)
-    removed = take_away(module, run, found) if module.params['remove'] else []
+    removed = take_away(module, run, found, module.params) if module.params['remove'] else []
     if module.params['listeners']:
         found += L.misplaced(listening(), module.params['listeners'])
     result = dict(changed=bool(removed), found=found, removed=removed)

@@ -58,7 +58,8 @@ def leftovers(os_settings, vips, routed):
     """What must not be on a load balancer of this mode (``routed``: BGP), as the
     leftovers module takes it: the other mode's units (FRR and keepalived only
     where their configuration is this collection's), files, the BGP gate's
-    routes to the VIPs (VRRP mode) or the VIPs as addresses (BGP mode), and the
+    routes (VRRP mode: to the VIPs, and by their metrics to any prefix, a VIP
+    that changed with the mode) or the VIPs as addresses (BGP mode), and the
     hand-off's device and chains (outside a planned change)."""
     prefixes = B.prefixes(vips)
     if routed:
@@ -72,6 +73,7 @@ def leftovers(os_settings, vips, routed):
                            path=os_settings['bgp']['config_path'])]
         routes, addresses = prefixes, []
     return dict(units=other['units'], configured_units=configured, files=other['files'], routes=routes,
+                route_metrics=[] if routed else [B.METRIC_NORMAL, B.METRIC_STANDBY],
                 addresses=addresses, devices=[B.HANDOFF_DEVICE],
                 chains=[B.HANDOFF_CHAIN, B.HANDOFF_CHAIN + '-OUT'])
 

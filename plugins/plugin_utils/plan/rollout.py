@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def rollout(plan, holders, pending=None, joining=()):
+def rollout(plan, holders, pending=None, joining=(), switching=()):
     """The order and batch sizes in which to change the load balancers.
 
     ``holders`` lists the load balancers that hold their cluster's VIP now;
@@ -21,6 +21,10 @@ def rollout(plan, holders, pending=None, joining=()):
     side by side. A cluster whose VIP nobody holds (a first converge) has
     nothing to protect: all its load balancers at once, pending or not. In BGP
     mode every load balancer serves: one at a time, in inventory order.
+    ``switching`` lists those whose other VIP mode's announcer still runs (a
+    switch of kubeha_vip_mode): their cluster goes one at a time, the lowest
+    priority first, so the old VIP is served by the ones not yet switched (a
+    VRRP holder last: it never moves) and the new one by those switched.
     Returns (hosts in order, [batch size, ...]).
     """
     ranks = []
@@ -28,10 +32,14 @@ def rollout(plan, holders, pending=None, joining=()):
         ep = plan['endpoints'][name]
         lbs = list(ep['load_balancers'])
         held = [h for h in lbs if h in holders]
-        if not held:
+        moving = [h for h in lbs if h in switching]
+        if not held and not moving:
             ranks.append([lbs])
             continue
         todo = [h for h in lbs if pending is None or h in pending]
+        if moving:  # a mode switch: one at a time, the old mode's holder last
+            ranks.append([[h] for h in reversed(ep.get('by_priority') or lbs) if h in todo])
+            continue
         if ep.get('mode') == 'bgp':  # every one serves: one at a time, each drained first
             ranks.append([[h] for h in todo])
             continue
@@ -90,5 +98,7 @@ def from_drift(plan, drift, check_mode=False):
     pending = hosts if check_mode else [h for h in hosts if not (drift[h] or {}).get('converged')]
     joining = [h for h in hosts if plan['hosts'][h]['vrrp']['os']['service']
                in ((drift[h] or {}).get('inactive_services') or [])]
-    order, batches = rollout(plan, holders(drift) + serving(plan, drift), pending, joining)
+    switching = [h for h in hosts if any(f.get('kind') == 'unit' and 'active' in f.get('detail', '').split()
+                                         for f in (drift[h] or {}).get('leftovers') or [])]
+    order, batches = rollout(plan, holders(drift) + serving(plan, drift), pending, joining, switching)
     return dict(order=order, batches=batches)

@@ -110,3 +110,11 @@ def test_an_exporter_elsewhere_is_misplaced():
     assert L.misplaced(sockets, want) == [dict(kind='listener', name='kubeha-vrrp-exporter.service',
                                                detail='listens on 10.213.0.11:9650, not 127.0.0.1:9650')]
     assert L.misplaced(sockets[1:], want) == []
+
+
+def test_the_gates_routes_are_found_by_their_metric_whatever_the_prefix():
+    """A switch to VRRP usually changes the VIP too: the gate's routes to the old one count."""
+    found = L.static_routes(Host().run, [], [100, 200])
+    assert [(f['name'], f['type'], f['table']) for f in found] == [
+        ('10.9.100.10/32', 'blackhole', 'main'), ('10.9.100.10/32', 'local', 'local')]  # .11 has no gate metric
+    assert L.static_routes(Host().run, ['10.9.100.99/32']) == []

@@ -181,3 +181,23 @@ def test_the_leftovers_of_each_mode_are_the_other_roles_own_files():
     assert bgp_view['host']['leftovers']['addresses'] == ['10.9.100.10']
     assert [u['unit'] for u in vrrp_view['host']['leftovers']['configured_units']] == ['frr']
     assert [u['unit'] for u in bgp_view['host']['leftovers']['configured_units']] == ['keepalived']
+
+
+def test_a_mode_switch_rolls_one_load_balancer_at_a_time_the_old_holder_last():
+    """The new VIP has no holder yet (a first converge would take both at once),
+    but the old mode's announcer still runs: one at a time, so the old VIP stays
+    served by the ones not yet switched and the new one by those switched."""
+    from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import rollout as R
+    gate = [dict(kind='unit', name='kubeha-bgp-gate.service', detail='active and enabled')]
+    fresh = {'converged': False, 'held_vips': [], 'inactive_services': ['keepalived']}
+    to_vrrp = build(VRRP)
+    drift = {'lb1': dict(fresh, leftovers=gate), 'lb2': dict(fresh, leftovers=gate)}
+    assert R.from_drift(to_vrrp, drift) == {'order': ['lb2', 'lb1'], 'batches': [1, 1]}
+    keepalived = [dict(kind='unit', name='keepalived', detail='active and enabled')]
+    to_bgp = build(BGP)
+    drift = {'lb1': dict(fresh, leftovers=keepalived, inactive_services=['kubeha-bgp-gate.service']),
+             'lb2': dict(fresh, leftovers=keepalived, inactive_services=['kubeha-bgp-gate.service'])}
+    assert R.from_drift(to_bgp, drift) == {'order': ['lb2', 'lb1'], 'batches': [1, 1]}
+    # a unit only enabled (stopped) is not an announcer that serves: a first converge
+    drift['lb1']['leftovers'] = drift['lb2']['leftovers'] = [dict(keepalived[0], detail='enabled')]
+    assert R.from_drift(to_bgp, drift)['batches'] == [2]
