@@ -187,6 +187,15 @@ def drain_change(_lb, profile, mode, rep, reps):
     return t, lambda: None
 
 
+def frr_change(_lb, profile, mode, rep, reps):
+    """A change of frr.conf (the BGP timers, bgp_keepalive and bgp_holdtime),
+    rolled out with site.yml; the last run rolls it back."""
+    t = time.time()
+    site(profile, mode, *(['-e', 'bgp_keepalive=4', '-e', 'bgp_holdtime=12'] if rep < reps - 1 or reps == 1
+                          else []))
+    return t, lambda: None
+
+
 # One entry per case: its fault, what the page says of it (title, target), the
 # settings it runs with ((profile, mode) pairs), a set-up before the probe
 # starts, how long it is watched at least, and whether it is a playbook case.
@@ -212,6 +221,9 @@ CASES = {
         (('default', 'ecmp'), ('default', 'active_passive')), heavy=True),
     'config_change': Case(
         config_change, 'configuration change rolled out with site.yml', '0 failed',
+        (('default', 'ecmp'), ('default', 'active_passive')), heavy=True),
+    'frr_change': Case(
+        frr_change, 'a change of frr.conf (the BGP timers), rolled out with site.yml', '0 failed',
         (('default', 'ecmp'), ('default', 'active_passive')), heavy=True),
     'drain_change': Case(
         drain_change, 'a change that restarts the gate, rolled out with site.yml (drains each load balancer)',

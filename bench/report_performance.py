@@ -184,7 +184,7 @@ def kubectl_table(results):
 # The VRRP row each BGP row stands next to (bench/run.py's CASES).
 BGP_NEXT_TO = {'lb_poweroff': 'holder_container_kill', 'haproxy_kill': 'haproxy_kill',
                'apiserver_kill': 'apiserver_kill', 'maintenance': 'maintenance', 'config_change': 'config_change',
-               'drain_change': 'config_change'}
+               'drain_change': 'config_change', 'frr_change': 'config_change'}
 
 
 def _cells(runs):

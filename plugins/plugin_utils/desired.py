@@ -209,8 +209,8 @@ def bgp(view, managed='Ansible managed', peers=None):
               'haproxy_pidfile': view['host']['haproxy'].get('os', {}).get('pidfile', ''),
               'metric_normal': gate['metric_normal'],
               'metric_standby': gate['metric_standby'], 'state_dir': plan['state_dir']}
-    # FRR's daemons, and the gate's program, settings and unit: the files a drain precedes
-    daemons_path, program, config_path, unit_path = plan['drain_paths']
+    daemons_path, program, config_path = os_['daemons_path'], gate['program'], gate['config']
+    unit_path = '/etc/systemd/system/' + gate['unit']
     exporter = bool(plan['exporter'])
     exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + plan['exporter_unit']]
 

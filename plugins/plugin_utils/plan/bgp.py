@@ -121,12 +121,14 @@ def handoff(eff, host, members, vip_ips):
 
 
 def drain_paths(plan):
-    """The files whose change restarts FRR (its daemons) or the gate (its program,
-    settings and unit): either withdraws the VIP for a moment, so a rollout that
-    changes one drains the load balancer first. frr.conf is reloaded (the sessions
-    stay up) and haproxy.cfg too: a change of those alone needs no drain."""
+    """The files whose change restarts FRR (its daemons), resets its sessions (frr.conf:
+    FRR's reload of a changed file drops BFD, and with it the routers' sessions,
+    measured with a timers change) or restarts the gate (its program, settings and
+    unit): each withdraws the VIP for a moment, so a rollout that changes one drains
+    the load balancer first. haproxy.cfg is reloaded in place: no drain."""
     gate = plan['gate']
-    return [plan['os']['daemons_path'], gate['program'], gate['config'], UNIT_DIR + '/' + gate['unit']]
+    return [plan['os']['daemons_path'], plan['os']['config_path'], gate['program'], gate['config'],
+            UNIT_DIR + '/' + gate['unit']]
 
 
 def on_os(plan, os_settings):

@@ -130,11 +130,11 @@ def test_a_typo_in_a_bgp_variable_or_a_peer_key_is_named_with_the_fix(monkeypatc
     assert 'bgp_peers[0] has adress, which a peer does not take (it takes address, asn, password, name)' in errors
 
 
-def test_a_rollout_drains_only_for_what_restarts_frr_or_the_gate():
+def test_a_rollout_drains_only_for_what_restarts_frr_or_the_gate_or_reloads_frr():
     b = bgp(with_facts=True)['hosts']['lb1']['bgp']
-    assert b['drain_paths'] == ['/etc/frr/daemons', '/usr/local/libexec/kubeha/bgp-gate', '/etc/kubeha/bgp-gate.json',
-                                '/etc/systemd/system/kubeha-bgp-gate.service']
-    assert '/etc/frr/frr.conf' not in b['drain_paths']  # reloaded: the sessions stay up
+    # frr.conf: its reload drops BFD and the sessions (measured), so it is drained too
+    assert b['drain_paths'] == ['/etc/frr/daemons', '/etc/frr/frr.conf', '/usr/local/libexec/kubeha/bgp-gate',
+                                '/etc/kubeha/bgp-gate.json', '/etc/systemd/system/kubeha-bgp-gate.service']
     assert bgp()['hosts']['lb1']['bgp']['drain_paths'] == b['drain_paths']  # without facts: Debian's
 
 
