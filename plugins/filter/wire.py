@@ -20,7 +20,7 @@ def vrid_taken(wire_result, host, interface, vrid, ours):
     return taken_vrid_problems(host, interface, vrid, (wire_result or {}).get('speakers') or [], ours or [])
 
 
-VIP_VARIABLES = ('keepalived_vip', 'keepalived_vip_ipv6')  # the endpoint's vips, in this order
+VIP_VARIABLES = ('kubeha_vip', 'kubeha_vip_ipv6')  # the endpoint's vips, in this order
 
 
 def _macs(facts):

@@ -235,6 +235,6 @@ def taken_vip_problems(host, interface, answers, variables, ours):
         out.append('%s: %s %s is already answered for on %s by %s, which is not one of this '
                    'cluster\'s load balancers: another host has this address, and taking it would '
                    'cut that host off. Choose a free address for %s, or free this one first'
-                   % (host, variables.get(vip, 'keepalived_vip'), vip, interface, ', '.join(macs),
-                      variables.get(vip, 'keepalived_vip')))
+                   % (host, variables.get(vip, 'kubeha_vip'), vip, interface, ', '.join(macs),
+                      variables.get(vip, 'kubeha_vip')))
     return out

@@ -38,7 +38,7 @@ def inventory(tmp_path, group_vars=None, host_vars=None, colocated=False, no_cps
     for host, values in (host_vars or {}).items():
         (lbs if host in lbs else cps).setdefault(host, {}).update(values)
     data = {'all': {
-        'vars': dict(NOWHERE, **dict({'keepalived_vip': '10.250.0.100/24', 'keepalived_auth_pass': 'secret1'},
+        'vars': dict(NOWHERE, **dict({'kubeha_vip': '10.250.0.100/24', 'keepalived_auth_pass': 'secret1'},
                                      **(group_vars or {}))),
         'children': {(rename or {}).get('loadbalancers', 'loadbalancers'): {'hosts': lbs},
                      (rename or {}).get('control_plane', 'control_plane'): {'hosts': cps}}}}
@@ -81,14 +81,14 @@ def refused(result, message):
 # the ones that do (an interface a host lacks, a plain VIP outside the
 # interface's subnet) run against the lab in molecule (test_refusals.py).
 @pytest.mark.parametrize('kwargs, message', [
-    ({'group_vars': {'keepalived_vip': '10.250.0.21/24'}},
-     'nolab-lb1, nolab-lb2: keepalived_vip 10.250.0.21 is the address of host nolab-cp1'),
-    ({'group_vars': {'keepalived_vip': '10.250.0.300/24'}},
-     "keepalived_vip '10.250.0.300/24' is not an IP address"),
-    ({'group_vars': {'keepalived_vip': ''}}, 'nolab-lb1, nolab-lb2: keepalived_vip is not set'),
-    ({'group_vars': {'keepalived_vip': '10.99.0.100/24'}},
-     "keepalived_vip 10.99.0.100/24 is outside this load balancer's subnet"),
-    ({'group_vars': {'keepalived_vip': 'fd00::100/64'}},
+    ({'group_vars': {'kubeha_vip': '10.250.0.21/24'}},
+     'nolab-lb1, nolab-lb2: kubeha_vip 10.250.0.21 is the address of host nolab-cp1'),
+    ({'group_vars': {'kubeha_vip': '10.250.0.300/24'}},
+     "kubeha_vip '10.250.0.300/24' is not an IP address"),
+    ({'group_vars': {'kubeha_vip': ''}}, 'nolab-lb1, nolab-lb2: kubeha_vip is not set'),
+    ({'group_vars': {'kubeha_vip': '10.99.0.100/24'}},
+     "kubeha_vip 10.99.0.100/24 is outside this load balancer's subnet"),
+    ({'group_vars': {'kubeha_vip': 'fd00::100/64'}},
      'keepalived_vrrp_version 2: the IPv6 VIP fd00::100/64 needs VRRP version 3'),
     ({'group_vars': {'keepalived_auth_pass': 'ninechars'}},
      'nolab-lb1, nolab-lb2: keepalived_auth_pass has 9 characters: use 1-8'),
@@ -138,13 +138,13 @@ def refused(result, message):
     ({'group_vars': {'keepalived_prority': 90, 'kubeha_strict_variables': True}},
      'keepalived_prority is not a variable of kubeha.control_plane (did you mean keepalived_priority?)'),
     # VIPs that are nobody's to take, by their address class
-    ({'group_vars': {'keepalived_vip': '10.250.0.0/24'}},
-     'nolab-lb1, nolab-lb2: keepalived_vip 10.250.0.0 is the network address of 10.250.0.0/24: '
+    ({'group_vars': {'kubeha_vip': '10.250.0.0/24'}},
+     'nolab-lb1, nolab-lb2: kubeha_vip 10.250.0.0 is the network address of 10.250.0.0/24: '
      "choose a free host address in the load balancers' subnet"),
-    ({'group_vars': {'keepalived_vip': '10.250.0.255/24'}},
-     'keepalived_vip 10.250.0.255 is the broadcast address of 10.250.0.0/24'),
-    ({'group_vars': {'keepalived_vip_ipv6': 'fe80::100/64', 'keepalived_vrrp_version': 3}},
-     'keepalived_vip_ipv6 fe80::100 is a link-local address'),
+    ({'group_vars': {'kubeha_vip': '10.250.0.255/24'}},
+     'kubeha_vip 10.250.0.255 is the broadcast address of 10.250.0.0/24'),
+    ({'group_vars': {'kubeha_vip_ipv6': 'fe80::100/64', 'keepalived_vrrp_version': 3}},
+     'kubeha_vip_ipv6 fe80::100 is a link-local address'),
 ])
 def test_bad_inventory_is_refused_before_any_host_is_contacted(tmp_path, kwargs, message):
     refused(run_site(inventory(tmp_path, **kwargs)), message)
@@ -225,10 +225,10 @@ def fleet_inventory(tmp_path, alpha=None, beta=None, extra_beta_hosts=()):
     children = dict((group, {'hosts': dict((h, {'kubeha_address': a}) for h, a in members.items())})
                     for group, members in hosts.items())
     children['alpha'] = {'hosts': {'a-lb1': {}, 'a-lb2': {}, 'a-cp1': {}},
-                         'vars': dict({'keepalived_vip': '10.250.1.100/24', 'keepalived_vrid': 51},
+                         'vars': dict({'kubeha_vip': '10.250.1.100/24', 'keepalived_vrid': 51},
                                       **(alpha or {}))}
     children['beta'] = {'hosts': dict((h, {}) for h in ['b-lb1', 'b-lb2', 'b-cp1'] + list(extra_beta_hosts)),
-                        'vars': dict({'keepalived_vip': '10.250.2.100/24', 'keepalived_vrid': 52},
+                        'vars': dict({'kubeha_vip': '10.250.2.100/24', 'keepalived_vrid': 52},
                                      **(beta or {}))}
     data = {'all': {'vars': dict(NOWHERE, keepalived_auth_pass='secret1', kubeha_clusters=['alpha', 'beta']),
                     'children': children}}
@@ -238,10 +238,10 @@ def fleet_inventory(tmp_path, alpha=None, beta=None, extra_beta_hosts=()):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    ({'beta': {'keepalived_vip': '10.250.1.100/16', 'keepalived_vrid': 51},
-      'alpha': {'keepalived_vip': '10.250.1.101/16'}},
+    ({'beta': {'kubeha_vip': '10.250.1.100/16', 'keepalived_vrid': 51},
+      'alpha': {'kubeha_vip': '10.250.1.101/16'}},
      "clusters 'alpha' and 'beta' both use keepalived_vrid 51 on the same network (10.250.0.0/16)"),
-    ({'beta': {'keepalived_vip': '10.250.1.100/24', 'keepalived_allow_vip_outside_subnet': True}},
+    ({'beta': {'kubeha_vip': '10.250.1.100/24', 'keepalived_allow_vip_outside_subnet': True}},
      "clusters 'alpha' and 'beta' both use the VIP 10.250.1.100"),
     ({'extra_beta_hosts': ['a-lb2']}, "a-lb2: is in cluster 'alpha' and in cluster 'beta'"),
 ])

@@ -56,8 +56,8 @@ def cluster(index):
         'vars': st.fixed_dictionaries({}, optional={
             'kubeha_profile': st.sampled_from(['guide', 'default', 'fast']),
             'keepalived_vrid': st.integers(1, 255),
-            'keepalived_vip_host': st.sampled_from([100, 2, 254, 11, 0, 255]),
-            'keepalived_vip_prefix': st.sampled_from([True, False]),
+            'kubeha_vip_host': st.sampled_from([100, 2, 254, 11, 0, 255]),
+            'kubeha_vip_prefix': st.sampled_from([True, False]),
             'keepalived_unicast': st.booleans(),
             'keepalived_vrrp_version': st.sampled_from([2, 3]),
             'keepalived_advert_int': st.sampled_from([1, 3, 0.5, 0.1, 0.02, 40]),
@@ -101,13 +101,13 @@ def inventory(clusters):
     for index, c in enumerate(clusters):
         name = 'c%d' % index
         given = dict(c['vars'])
-        host = given.pop('keepalived_vip_host', 100)
-        prefix = given.pop('keepalived_vip_prefix', True)
+        host = given.pop('kubeha_vip_host', 100)
+        prefix = given.pop('kubeha_vip_prefix', True)
         v4, v6 = addresses(index, c['family'], host)
         vip, vip6 = (v4, v6) if c['family'] == 'dual' else ((v4 or v6), None)
-        given['keepalived_vip'] = vip + (('/24' if ':' not in vip else '/64') if prefix else '')
+        given['kubeha_vip'] = vip + (('/24' if ':' not in vip else '/64') if prefix else '')
         if vip6:
-            given['keepalived_vip_ipv6'] = vip6 + ('/64' if prefix else '')
+            given['kubeha_vip_ipv6'] = vip6 + ('/64' if prefix else '')
         if c['family'] != 'ipv4' and 'keepalived_vrrp_version' not in given:
             given['keepalived_vrrp_version'] = 3
         given.setdefault('keepalived_auth_pass', 'secret%d' % index)

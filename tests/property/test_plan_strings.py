@@ -30,8 +30,8 @@ SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plan
             'kubeha_client_group': 'clients', 'kubeha_strict_variables': False}
 ADDRESSES = {'lb1': '192.168.1.9', 'lb2': '192.168.1.10', 'cp1': '192.168.1.1', 'cp3': '192.168.1.3'}
 SECONDARY = '192.168.1.209'  # lb1's second address: a frontend address it has
-VRRP = {'keepalived_vip': '192.168.1.100', 'keepalived_auth_pass': 'secret', 'keepalived_health_timer': True}
-BGP = {'kubeha_vip_mode': 'bgp', 'keepalived_vip': '10.9.100.10', 'bgp_asn': 65101,
+VRRP = {'kubeha_vip': '192.168.1.100', 'keepalived_auth_pass': 'secret', 'keepalived_health_timer': True}
+BGP = {'kubeha_vip_mode': 'bgp', 'kubeha_vip': '10.9.100.10', 'bgp_asn': 65101,
        'bgp_peers': [{'address': '192.168.1.1', 'asn': 65000, 'password': 'kubehaplainpw',
                       'name': 'kubehaplainname'}]}
 # A plain value of each variable (unique in the rendered files, so that where it
@@ -53,8 +53,8 @@ PLAIN = {
     'keepalived_router_id': 'kubehaplain',
     'keepalived_auth_pass': 'kubehapl',
     'keepalived_state_dir': '/run/kubehaplain',
-    'keepalived_vip': '192.168.1.100',
-    'keepalived_vip_ipv6': 'fd00:9::100',
+    'kubeha_vip': '192.168.1.100',
+    'kubeha_vip_ipv6': 'fd00:9::100',
     'kubeha_address': '192.168.1.9',
     'kubeha_metrics_address': 'node',
     'bgp_router_id': '192.168.1.9',
@@ -134,7 +134,7 @@ def inventory(name, value):
 def rendered(name, value):
     """(the plan's errors, {path: content} of every file the roles write on lb1)."""
     raw, groups, facts = inventory(name, value)
-    if name == 'keepalived_vip_ipv6':
+    if name == 'kubeha_vip_ipv6':
         for host in raw:
             raw[host]['keepalived_vrrp_version'] = 3
     plan = P.build(raw, groups, SETTINGS, DEFAULTS, SPECS, facts=facts)

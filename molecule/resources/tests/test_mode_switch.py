@@ -69,7 +69,7 @@ def bgp_inventory(tmp_path_factory):
     settings = dict((k, v) for k, v in settings.items() if not k.startswith('keepalived_'))
     client = T['client']
     address = node(client).check_output("ip -o -4 addr show eth0 | awk '{print $4}'").split('/')[0]
-    settings.update(kubeha_vip_mode='bgp', keepalived_vip=BGP_VIP, bgp_asn=65101, bgp_bfd=False,
+    settings.update(kubeha_vip_mode='bgp', kubeha_vip=BGP_VIP, bgp_asn=65101, bgp_bfd=False,
                     bgp_peers=[{'address': address, 'asn': 65000, 'name': client}],
                     verify_from_controller='never')  # the controller is not behind the router
     (work / 'group_vars').mkdir()

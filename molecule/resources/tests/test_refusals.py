@@ -38,14 +38,14 @@ COMPLETED = "TASK [kubeha.control_plane.kubeha : Complete the plan with the load
 @pytest.mark.parametrize('extra, message', [
     (['-e', 'keepalived_interface=eno9'],
      "keepalived_interface 'eno9' does not exist on this host (it has eth0, lo)"),
-    (['-e', 'keepalived_interface=eth0', '-e', 'keepalived_vip=10.99.0.100'],
-     'keepalived_vip 10.99.0.100 is outside the subnets of eth0 (10.213.0.0/24)'),
+    (['-e', 'keepalived_interface=eth0', '-e', 'kubeha_vip=10.99.0.100'],
+     'kubeha_vip 10.99.0.100 is outside the subnets of eth0 (10.213.0.0/24)'),
     (['-e', 'haproxy_timeout_client=forever'], "haproxy_timeout_client 'forever' is not a haproxy time"),
     (['-e', 'keepalived_auth_pass=ninechars'], 'keepalived_auth_pass has 9 characters: use 1-8'),
     (['-e', 'keepalived_advert_int=0.5'], 'keepalived_advert_int 0.5: VRRPv2 needs whole seconds >= 1'),
     # the segment's router (the lab network's gateway), found in the facts' default route
-    (['-e', 'keepalived_vip=10.213.0.1/24'], 'keepalived_vip 10.213.0.1 is the default gateway of this host'),
-    (['-e', 'keepalived_vip=10.213.0.0/24'], 'keepalived_vip 10.213.0.0 is the network address of 10.213.0.0/24'),
+    (['-e', 'kubeha_vip=10.213.0.1/24'], 'kubeha_vip 10.213.0.1 is the default gateway of this host'),
+    (['-e', 'kubeha_vip=10.213.0.0/24'], 'kubeha_vip 10.213.0.0 is the network address of 10.213.0.0/24'),
     # a file the inventory names on the load balancers, looked at with the facts
     (['-e', 'haproxy_health_check_client_cert=/nonexistent/cert.pem'],
      'haproxy_health_check_client_cert /nonexistent/cert.pem does not exist on this load balancer'),
@@ -143,9 +143,9 @@ def test_a_vip_another_host_answers_for_is_refused():
     client.check_output('ip addr add %s/24 dev eth0' % taken)
     try:
         before = fingerprint()
-        rc, out = playbook(LAB, 'site.yml', '-e', 'keepalived_vip=%s/24' % taken)
+        rc, out = playbook(LAB, 'site.yml', '-e', 'kubeha_vip=%s/24' % taken)
         assert rc != 0 and 'The VIP is taken; no host was changed' in out, out[-3000:]
-        assert 'keepalived_vip %s is already answered for on eth0 by %s' % (taken, mac) in out, out[-3000:]
+        assert 'kubeha_vip %s is already answered for on eth0 by %s' % (taken, mac) in out, out[-3000:]
         assert 'changed: [' not in out
         assert fingerprint() == before
     finally:

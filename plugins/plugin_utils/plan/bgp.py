@@ -38,9 +38,9 @@ HANDOFF_DEVICE = 'kubeha-handoff'
 HANDOFF_VNI = 6443
 HANDOFF_CHAIN = 'KUBEHA-HANDOFF'
 HANDOFF_LINGER_S = 5
-# keepalived_ settings that mean the same in BGP mode (the VIP, and the
+# keepalived_ settings that mean the same in BGP mode (the
 # serving check the gate runs: check-haproxy, with its ask-the-peers rule).
-KEEPALIVED_SHARED = ('keepalived_vip', 'keepalived_vip_ipv6', 'keepalived_profile', 'keepalived_track_url',
+KEEPALIVED_SHARED = ('keepalived_profile', 'keepalived_track_url',
                      'keepalived_track_timeout', 'keepalived_track_ask_peers', 'keepalived_track_overload_hold')
 
 

@@ -45,7 +45,7 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.problems
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
 
 LB_ONLY = ('haproxy_', 'keepalived_', 'bgp_')
-FACT_RULE_INPUTS = ('keepalived_interface', 'keepalived_vip', 'keepalived_vip_ipv6',
+FACT_RULE_INPUTS = ('keepalived_interface', 'kubeha_vip', 'kubeha_vip_ipv6',
                     'keepalived_allow_vip_outside_subnet',
                     # the priority a running load balancer keeps (keepalived.priorities)
                     'keepalived_priority', 'keepalived_priority_base', 'keepalived_vrid')

@@ -100,7 +100,7 @@ def check_fleet(endpoints, facts, problems):
             a, b = endpoints[first], endpoints[second]
             for vip in set(a['vips']) & set(b['vips']):
                 problems.add(None, 'clusters %r and %r both use the VIP %s: give each '
-                                   'cluster its own keepalived_vip (in its group_vars)'
+                                   'cluster its own kubeha_vip (in its group_vars)'
                              % (first, second, vip))
             if a['vrid'] is None or a['vrid'] != b['vrid']:
                 continue

@@ -34,7 +34,7 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
         # vrrp: one holder at a time; bgp: every load balancer that can serve announces the VIP
         mode='bgp' if first.get('kubeha_vip_mode') == 'bgp' else 'vrrp',
         vip=address,
-        vip_cidr=vip_cidr(first.get('keepalived_vip') or '') if lbs else '',
+        vip_cidr=vip_cidr(first.get('kubeha_vip') or '') if lbs else '',
         vips=ips,
         urls=['https://%s' % host_port(v, port) for v in ips],
         vrid=first.get('keepalived_vrid') if lbs else None,

@@ -35,6 +35,8 @@ COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.
 
 # Variables that were renamed: the old name is reported with the new one.
 RENAMED = {
+    'keepalived_vip': 'kubeha_vip',
+    'keepalived_vip_ipv6': 'kubeha_vip_ipv6',
     'haproxy_lb_group': 'kubeha_lb_group',
     'keepalived_group': 'kubeha_lb_group',
     'verify_lb_group': 'kubeha_lb_group',

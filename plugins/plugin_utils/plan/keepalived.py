@@ -106,10 +106,10 @@ def retired(cluster, address, vips_, os_units, vip_mode='vrrp'):
 
 
 def vips(eff):
-    """(keepalived_vip, keepalived_vip_ipv6) as ip_interfaces, None where unset or
-    unusable (an IPv6 VIP beside an IPv6 keepalived_vip is unusable)."""
-    vip = parse_vip(eff.get('keepalived_vip')) if eff.get('keepalived_vip') else None
-    vip6 = parse_vip(eff.get('keepalived_vip_ipv6')) if eff.get('keepalived_vip_ipv6') else None
+    """(kubeha_vip, kubeha_vip_ipv6) as ip_interfaces, None where unset or
+    unusable (an IPv6 VIP beside an IPv6 kubeha_vip is unusable)."""
+    vip = parse_vip(eff.get('kubeha_vip')) if eff.get('kubeha_vip') else None
+    vip6 = parse_vip(eff.get('kubeha_vip_ipv6')) if eff.get('kubeha_vip_ipv6') else None
     if vip6 is not None and (vip6.version != 6 or (vip is not None and vip.version == 6)):
         vip6 = None
     return vip, vip6
@@ -159,10 +159,10 @@ def instance(eff, name, vip, vip6, peering, track):
         state=initial_state(preempt, delay, peering['priority'], peering['top']),
         advert_int=float(eff['keepalived_advert_int']),
         version=int(eff['keepalived_vrrp_version']),
-        virtual_ipaddresses=[vip_cidr(eff.get('keepalived_vip'))] if vip is not None else [],
+        virtual_ipaddresses=[vip_cidr(eff.get('kubeha_vip'))] if vip is not None else [],
         # The IPv6 VIP rides on the IPv4 instance (not in its adverts): one
         # instance, so the two VIPs always sit on the same holder.
-        virtual_ipaddresses_excluded=[vip_cidr(eff.get('keepalived_vip_ipv6'))] if vip6 is not None else [],
+        virtual_ipaddresses_excluded=[vip_cidr(eff.get('kubeha_vip_ipv6'))] if vip6 is not None else [],
         unicast_src_ip=peering['address'] if unicast and peers else None,
         check_unicast_src=bool(unicast and peers and eff.get('keepalived_check_unicast_src')),
         unicast_peers=list(peers) if unicast else [],

@@ -35,7 +35,7 @@ FIELD_VARIABLES = {
     'authentication': 'keepalived_vrrp_version',
     'authentication.auth_type': 'keepalived_auth_pass',
     'authentication.auth_pass': 'keepalived_auth_pass',
-    'virtual_ipaddresses': 'keepalived_vip',
+    'virtual_ipaddresses': 'kubeha_vip',
     'unicast_peers': 'keepalived_unicast',
     'unicast_src_ip': 'kubeha_address',
     'track_scripts': 'keepalived_track_weight',
@@ -58,7 +58,7 @@ FIXES = {
 HAPROXY_TIMES = ('haproxy_check_inter', 'haproxy_check_fastinter', 'haproxy_check_downinter',
                  'haproxy_check_timeout', 'haproxy_timeout_connect', 'haproxy_timeout_client',
                  'haproxy_timeout_server', 'haproxy_timeout_tunnel', 'haproxy_hard_stop_after')
-AGREED = ('kubeha_vip_mode', 'bgp_mode', 'keepalived_vip', 'keepalived_vrid', 'keepalived_vrrp_version', 'keepalived_advert_int',
+AGREED = ('kubeha_vip_mode', 'bgp_mode', 'kubeha_vip', 'keepalived_vrid', 'keepalived_vrrp_version', 'keepalived_advert_int',
           'keepalived_unicast', 'keepalived_preempt', 'keepalived_instance_name',
           'haproxy_frontend_port', 'haproxy_backend_port')
 
@@ -86,12 +86,14 @@ def check_unreadable(unreadable, lbs, problems):
 
 
 def check_known(hosts, raw, known, strict, problems, warnings):
-    """Prefixed variables no role knows: warnings, or problems when strict."""
+    """Prefixed variables no role knows: warnings, or problems when strict. A
+    renamed variable is always a problem (the old name would be ignored)."""
     for host in hosts:
         for name, suggestion in unknown_variables(raw[host], known):
             if name in RENAMED:
-                text = '%s was renamed to %s: use %s' % (name, suggestion, suggestion)
-            elif suggestion:
+                problems.add(host, '%s was renamed to %s: use %s' % (name, suggestion, suggestion))
+                continue
+            if suggestion:
                 text = '%s is not a variable of kubeha.control_plane (did you mean %s?)' % (
                     name, suggestion)
             else:
@@ -249,7 +251,7 @@ def check_vip_on_host(host, eff, vip, vip6, interface, facts, problems):
     the whole subnet off)."""
     nets = interface_networks(facts).get(interface) or []
     gateways = set(facts.get('gateways') or [])
-    for name, ip in (('keepalived_vip', vip), ('keepalived_vip_ipv6', vip6)):
+    for name, ip in (('kubeha_vip', vip), ('kubeha_vip_ipv6', vip6)):
         if ip is None:
             continue
         if str(ip.ip) in gateways:
@@ -282,51 +284,51 @@ def check_host_files(host, declared, seen, problems):
 
 
 def check_vip(host, eff, addresses, address, problems, routed=False):
-    """keepalived_vip: set, an address, nobody's, in this load balancer's subnet
+    """kubeha_vip: set, an address, nobody's, in this load balancer's subnet
     (``routed``, BGP mode: outside it; rules_bgp checks the subnets with facts)."""
-    text = eff.get('keepalived_vip') or ''
+    text = eff.get('kubeha_vip') or ''
     if not text:
-        problems.add(host, 'keepalived_vip is not set: give the virtual IP, e.g. '
-                           'keepalived_vip: "192.168.1.100/24"')
+        problems.add(host, 'kubeha_vip is not set: give the virtual IP, e.g. '
+                           'kubeha_vip: "192.168.1.100/24"')
         return
     vip = parse_vip(text)
     if vip is None:
-        problems.add(host, 'keepalived_vip %r is not an IP address: use the '
+        problems.add(host, 'kubeha_vip %r is not an IP address: use the '
                            '192.168.1.100/24 form' % text)
         return
-    if _check_vip_class(host, 'keepalived_vip', vip.ip, vip.network if '/' in str(text) else None, problems):
+    if _check_vip_class(host, 'kubeha_vip', vip.ip, vip.network if '/' in str(text) else None, problems):
         return
     if str(vip.ip) in addresses:
-        problems.add(host, 'keepalived_vip %s is the address of host %s: choose a free '
+        problems.add(host, 'kubeha_vip %s is the address of host %s: choose a free '
                            'address in the load balancers\' subnet'
                      % (vip.ip, addresses[str(vip.ip)]))
     if '/' in str(text) and not routed and not eff.get('keepalived_allow_vip_outside_subnet'):
         net = vip.network
         if parse_ip(address) is not None and parse_ip(address) not in net:
-            problems.add(host, 'keepalived_vip %s is outside this load balancer\'s subnet (%s '
+            problems.add(host, 'kubeha_vip %s is outside this load balancer\'s subnet (%s '
                                'is not in %s): pick a VIP in the same subnet, or set '
                                'keepalived_allow_vip_outside_subnet: true if routing makes it '
                                'reachable' % (text, address, net))
 
 
 def check_vip6(host, eff, vip, addresses, problems):
-    """keepalived_vip_ipv6: an IPv6 address beside an IPv4 keepalived_vip, nobody's."""
-    text = eff.get('keepalived_vip_ipv6') or ''
+    """kubeha_vip_ipv6: an IPv6 address beside an IPv4 kubeha_vip, nobody's."""
+    text = eff.get('kubeha_vip_ipv6') or ''
     if not text:
         return
     vip6 = parse_vip(text)
     if vip6 is None or vip6.version != 6:
-        problems.add(host, 'keepalived_vip_ipv6 %r is not an IPv6 address: use the '
+        problems.add(host, 'kubeha_vip_ipv6 %r is not an IPv6 address: use the '
                            'fd00:10::100/64 form' % text)
-    elif _check_vip_class(host, 'keepalived_vip_ipv6', vip6.ip, vip6.network if '/' in str(text) else None,
+    elif _check_vip_class(host, 'kubeha_vip_ipv6', vip6.ip, vip6.network if '/' in str(text) else None,
                           problems):
         return
     elif vip is not None and vip.version == 6:
-        problems.add(host, 'keepalived_vip_ipv6 %s is set beside an IPv6 keepalived_vip %s: '
-                           'it is the IPv6 VIP of a dual-stack endpoint, whose keepalived_vip '
+        problems.add(host, 'kubeha_vip_ipv6 %s is set beside an IPv6 kubeha_vip %s: '
+                           'it is the IPv6 VIP of a dual-stack endpoint, whose kubeha_vip '
                            'is IPv4; drop one of them' % (text, vip))
     elif str(vip6.ip) in addresses:
-        problems.add(host, 'keepalived_vip_ipv6 %s is the address of host %s: choose a free '
+        problems.add(host, 'kubeha_vip_ipv6 %s is the address of host %s: choose a free '
                            'address' % (vip6.ip, addresses[str(vip6.ip)]))
 
 
@@ -340,14 +342,14 @@ def check_interface(host, eff, vip, interface, address, facts, problems):
                            'subnet holds the VIP' % (interface, ', '.join(sorted(nets)) or 'none'))
         return
     if not interface and vip is not None:
-        problems.add(host, 'no interface has a subnet that contains keepalived_vip %s: '
+        problems.add(host, 'no interface has a subnet that contains kubeha_vip %s: '
                            'set keepalived_interface for this host (e.g. eno1), or pick a '
                            'VIP in the load balancers\' subnet' % vip.ip)
         return
-    if vip is not None and '/' not in str(eff.get('keepalived_vip')) and \
+    if vip is not None and '/' not in str(eff.get('kubeha_vip')) and \
             not eff.get('keepalived_allow_vip_outside_subnet') and nets.get(interface):
         if not any(vip.ip in net.network for net in nets[interface]):
-            problems.add(host, 'keepalived_vip %s is outside the subnets of %s (%s): pick a VIP '
+            problems.add(host, 'kubeha_vip %s is outside the subnets of %s (%s): pick a VIP '
                                'there, or set keepalived_allow_vip_outside_subnet: true if '
                                'routing makes it reachable'
                          % (vip.ip, interface, ', '.join(str(n.network) for n in nets[interface])))
@@ -382,11 +384,11 @@ def check_root(host, facts, problems):
 
 def check_vip6_interface(host, eff, vip6, interface, facts, problems):
     """With facts: a plain IPv6 VIP lies in an IPv6 subnet of the VRRP interface."""
-    if '/' in str(eff.get('keepalived_vip_ipv6')) or eff.get('keepalived_allow_vip_outside_subnet'):
+    if '/' in str(eff.get('kubeha_vip_ipv6')) or eff.get('keepalived_allow_vip_outside_subnet'):
         return
     nets = [n for n in interface_networks(facts).get(interface) or [] if n.version == 6]
     if not any(vip6.ip in net.network for net in nets):
-        problems.add(host, 'keepalived_vip_ipv6 %s is outside the IPv6 subnets of %s (%s): pick '
+        problems.add(host, 'kubeha_vip_ipv6 %s is outside the IPv6 subnets of %s (%s): pick '
                            'a VIP there, or set keepalived_allow_vip_outside_subnet: true if '
                            'routing makes it reachable'
                      % (vip6.ip, interface or 'the VRRP interface',

@@ -57,7 +57,7 @@ def check_bgp(host, eff, plan, problems):
     if not plan['router_id'] or parse_ip(plan['router_id']) is None or parse_ip(plan['router_id']).version != 4:
         problems.add(host, 'bgp_router_id %r is not an IPv4 address: BGP needs a 32-bit router id; set '
                            'bgp_router_id to one of this host\'s IPv4 addresses' % plan['router_id'])
-    for name in ('keepalived_vip', 'keepalived_vip_ipv6'):
+    for name in ('kubeha_vip', 'kubeha_vip_ipv6'):
         text = str(eff.get(name) or '')
         address, _slash, length = text.partition('/')
         if length and length not in ('32', '128'):

@@ -8,6 +8,6 @@ def test_the_vip_filter_reads_the_load_balancers_macs_from_their_facts():
                 'lb2': {'ansible_facts': {'interfaces': ['eth-0'], 'eth_0': {'macaddress': '02:00:00:00:00:02'}}}}
     wire = {'interface': 'eth0', 'arp': {'10.0.0.100': ['02:00:00:00:00:02'], 'fd00::100': ['02:00:00:00:00:99']}}
     assert vip_taken(wire, 'lb1', endpoint, hostvars) == [
-        "lb1: keepalived_vip_ipv6 fd00::100 is already answered for on eth0 by 02:00:00:00:00:99, which is not "
+        "lb1: kubeha_vip_ipv6 fd00::100 is already answered for on eth0 by 02:00:00:00:00:99, which is not "
         "one of this cluster's load balancers: another host has this address, and taking it would cut that host "
-        "off. Choose a free address for keepalived_vip_ipv6, or free this one first"]
+        "off. Choose a free address for kubeha_vip_ipv6, or free this one first"]

@@ -188,10 +188,10 @@ def test_the_kernel_filter_keeps_vrrp_and_arp_only(frame, kept):
 def test_a_vip_another_host_answers_for_is_named_with_its_mac_and_variable():
     from ansible_collections.kubeha.control_plane.plugins.module_utils.wire import taken_vip_problems
     answers = {'10.0.0.1': ['02:42:0A:00:00:01'], 'fd00::100': [], '10.0.0.100': ['02:42:0a:00:00:0b']}
-    variables = {'10.0.0.1': 'keepalived_vip', 'fd00::100': 'keepalived_vip_ipv6'}
+    variables = {'10.0.0.1': 'kubeha_vip', 'fd00::100': 'kubeha_vip_ipv6'}
     problems = taken_vip_problems('lb1', 'eth0', answers, variables, ours=['02:42:0A:00:00:0B'])
     # ours (any case) is no stranger; a VIP nobody answers for is free
-    assert problems == ["lb1: keepalived_vip 10.0.0.1 is already answered for on eth0 by 02:42:0a:00:00:01, "
+    assert problems == ["lb1: kubeha_vip 10.0.0.1 is already answered for on eth0 by 02:42:0a:00:00:01, "
                         "which is not one of this cluster's load balancers: another host has this address, "
-                        "and taking it would cut that host off. Choose a free address for keepalived_vip, "
+                        "and taking it would cut that host off. Choose a free address for kubeha_vip, "
                         "or free this one first"]

@@ -26,7 +26,7 @@ def facts(host, name='eno1', extra=()):
 def build(group_vars=None, host_vars=None, groups=None, with_facts=False, settings=None, **kw):
     """The guide's topology: two load balancers, three control planes."""
     groups = groups or {'loadbalancers': ['lb1', 'lb2'], 'control_plane': ['cp1', 'cp3', 'cp5']}
-    base = {'keepalived_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'secret1'}
+    base = {'kubeha_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'secret1'}
     base.update(group_vars or {})
     raw = {}
     for group in groups.values():
@@ -73,16 +73,16 @@ def test_the_plan_holds_no_secret():
 
 
 @pytest.mark.parametrize('group_vars, host_vars, groups, message', [
-    ({'keepalived_vip': '192.168.1.1/24'}, None, None,
-     'lb1, lb2: keepalived_vip 192.168.1.1 is the address of host cp1'),
-    ({'keepalived_vip': '192.168.1.9/24'}, None, None,
-     'keepalived_vip 192.168.1.9 is the address of host lb1'),
-    ({'keepalived_vip': '192.168.1.300/24'}, None, None,
-     "keepalived_vip '192.168.1.300/24' is not an IP address"),
-    ({'keepalived_vip': ''}, None, None, 'lb1, lb2: keepalived_vip is not set'),
-    ({'keepalived_vip': '192.168.2.100/24'}, None, None,
-     "keepalived_vip 192.168.2.100/24 is outside this load balancer's subnet"),
-    ({'keepalived_vip': 'fd00::100/64'}, None, None,
+    ({'kubeha_vip': '192.168.1.1/24'}, None, None,
+     'lb1, lb2: kubeha_vip 192.168.1.1 is the address of host cp1'),
+    ({'kubeha_vip': '192.168.1.9/24'}, None, None,
+     'kubeha_vip 192.168.1.9 is the address of host lb1'),
+    ({'kubeha_vip': '192.168.1.300/24'}, None, None,
+     "kubeha_vip '192.168.1.300/24' is not an IP address"),
+    ({'kubeha_vip': ''}, None, None, 'lb1, lb2: kubeha_vip is not set'),
+    ({'kubeha_vip': '192.168.2.100/24'}, None, None,
+     "kubeha_vip 192.168.2.100/24 is outside this load balancer's subnet"),
+    ({'kubeha_vip': 'fd00::100/64'}, None, None,
      'keepalived_vrrp_version 2: the IPv6 VIP fd00::100/64 needs VRRP version 3'),
     ({'keepalived_auth_pass': 'ninechars'}, None, None,
      'keepalived_auth_pass has 9 characters: use 1-8'),
@@ -137,20 +137,20 @@ def test_the_plan_holds_no_secret():
     ({'keepalived_track_weight': -1}, None, None,
      "keepalived_track_weight weight -1 of 'chk_haproxy': when it fails, priority 101 drops only to 100"),
     # addresses no VIP can have, in either family
-    ({'keepalived_vip': '192.168.1.0/24'}, None, None,
-     "lb1, lb2: keepalived_vip 192.168.1.0 is the network address of 192.168.1.0/24: choose a free host "
+    ({'kubeha_vip': '192.168.1.0/24'}, None, None,
+     "lb1, lb2: kubeha_vip 192.168.1.0 is the network address of 192.168.1.0/24: choose a free host "
      "address in the load balancers' subnet"),
-    ({'keepalived_vip': '192.168.1.255/24'}, None, None,
-     'keepalived_vip 192.168.1.255 is the broadcast address of 192.168.1.0/24'),
-    ({'keepalived_vip': '169.254.0.100/16'}, None, None, 'keepalived_vip 169.254.0.100 is a link-local address'),
-    ({'keepalived_vip': '127.0.0.100/8'}, None, None, 'keepalived_vip 127.0.0.100 is a loopback address'),
-    ({'keepalived_vip': '224.0.0.18/24'}, None, None, 'keepalived_vip 224.0.0.18 is a multicast address'),
-    ({'keepalived_vip': '0.0.0.0/24'}, None, None, 'keepalived_vip 0.0.0.0 is the unspecified address'),
-    ({'keepalived_vip_ipv6': 'fe80::100/64'}, None, None,
-     'keepalived_vip_ipv6 fe80::100 is a link-local address, which no router forwards to the clients'),
-    ({'keepalived_vip_ipv6': 'fd00:10::/64'}, None, None,
-     'keepalived_vip_ipv6 fd00:10:: is the network address of fd00:10::/64'),
-    ({'keepalived_vip_ipv6': 'ff02::12/64'}, None, None, 'keepalived_vip_ipv6 ff02::12 is a multicast address'),
+    ({'kubeha_vip': '192.168.1.255/24'}, None, None,
+     'kubeha_vip 192.168.1.255 is the broadcast address of 192.168.1.0/24'),
+    ({'kubeha_vip': '169.254.0.100/16'}, None, None, 'kubeha_vip 169.254.0.100 is a link-local address'),
+    ({'kubeha_vip': '127.0.0.100/8'}, None, None, 'kubeha_vip 127.0.0.100 is a loopback address'),
+    ({'kubeha_vip': '224.0.0.18/24'}, None, None, 'kubeha_vip 224.0.0.18 is a multicast address'),
+    ({'kubeha_vip': '0.0.0.0/24'}, None, None, 'kubeha_vip 0.0.0.0 is the unspecified address'),
+    ({'kubeha_vip_ipv6': 'fe80::100/64'}, None, None,
+     'kubeha_vip_ipv6 fe80::100 is a link-local address, which no router forwards to the clients'),
+    ({'kubeha_vip_ipv6': 'fd00:10::/64'}, None, None,
+     'kubeha_vip_ipv6 fd00:10:: is the network address of fd00:10::/64'),
+    ({'kubeha_vip_ipv6': 'ff02::12/64'}, None, None, 'kubeha_vip_ipv6 ff02::12 is a multicast address'),
 ])
 def test_each_problem_is_named(group_vars, host_vars, groups, message):
     errors = build(group_vars, host_vars, groups)['errors']
@@ -163,20 +163,20 @@ ELSEWHERE = {'address': '192.168.1.77', 'netmask': '255.255.255.0'}
 @pytest.mark.parametrize('group_vars, extra_facts, message', [
     ({'keepalived_interface': 'eno9'}, None,
      "lb1, lb2: keepalived_interface 'eno9' does not exist on this host (it has eno1, lo)"),
-    ({'keepalived_vip': '192.168.2.100', 'keepalived_interface': 'eno1'}, None,
-     'keepalived_vip 192.168.2.100 is outside the subnets of eno1 (192.168.1.0/24)'),
-    ({'keepalived_vip': '172.16.0.1'}, None,
-     'no interface has a subnet that contains keepalived_vip 172.16.0.1'),
+    ({'kubeha_vip': '192.168.2.100', 'keepalived_interface': 'eno1'}, None,
+     'kubeha_vip 192.168.2.100 is outside the subnets of eno1 (192.168.1.0/24)'),
+    ({'kubeha_vip': '172.16.0.1'}, None,
+     'no interface has a subnet that contains kubeha_vip 172.16.0.1'),
     ({}, {'lb2': {'interfaces': ['eno1'], 'eno1': {'ipv4': ELSEWHERE}}},
      'lb2: kubeha_address 192.168.1.10 is not an address of this host'),
     # a VIP given without its prefix, judged by the subnet it lands in
-    ({'keepalived_vip': '192.168.1.0'}, None,
-     "lb1, lb2: keepalived_vip 192.168.1.0 is the network address of 192.168.1.0/24: choose a free host "
+    ({'kubeha_vip': '192.168.1.0'}, None,
+     "lb1, lb2: kubeha_vip 192.168.1.0 is the network address of 192.168.1.0/24: choose a free host "
      "address in the load balancers' subnet"),
-    ({'keepalived_vip': '192.168.1.255'}, None, 'keepalived_vip 192.168.1.255 is the broadcast address of 192.168.1.0/24'),
+    ({'kubeha_vip': '192.168.1.255'}, None, 'kubeha_vip 192.168.1.255 is the broadcast address of 192.168.1.0/24'),
     # the segment's router: found in the load balancer's default route
-    ({'keepalived_vip': '192.168.1.1/24'}, {'lb2': dict(facts('lb2'), gateways=['192.168.1.1'])},
-     'lb2: keepalived_vip 192.168.1.1 is the default gateway of this host (the router of its subnet): taking '
+    ({'kubeha_vip': '192.168.1.1/24'}, {'lb2': dict(facts('lb2'), gateways=['192.168.1.1'])},
+     'lb2: kubeha_vip 192.168.1.1 is the default gateway of this host (the router of its subnet): taking '
      'it would cut every host on the subnet off; choose a free address'),
     # a file the inventory names on the load balancer, looked at with the facts
     ({'haproxy_health_check_client_cert': '/etc/kubeha/check.pem'},
@@ -194,7 +194,7 @@ def test_problems_found_with_gathered_facts(group_vars, extra_facts, message):
 
 
 def test_a_plain_vip_is_judged_by_the_interface_it_lands_on():
-    plan = build({'keepalived_vip': '192.168.1.100'}, with_facts=True)
+    plan = build({'kubeha_vip': '192.168.1.100'}, with_facts=True)
     assert plan['errors'] == []
     assert plan['hosts']['lb1']['vrrp']['instance']['virtual_ipaddresses'] == ['192.168.1.100/32']
 
@@ -206,7 +206,7 @@ def test_the_interface_is_the_one_whose_subnet_holds_the_vip():
 
 
 def test_vip_outside_subnet_can_be_allowed():
-    plan = build({'keepalived_vip': '10.0.0.1/24', 'keepalived_allow_vip_outside_subnet': True})
+    plan = build({'kubeha_vip': '10.0.0.1/24', 'keepalived_allow_vip_outside_subnet': True})
     assert plan['errors'] == []
 
 
@@ -226,8 +226,9 @@ def test_misspelt_variable_is_a_warning_or_an_error():
 
 
 def test_renamed_group_variable_names_its_successor():
+    """A renamed variable is refused (its old name would be ignored), naming the new one."""
     plan = build({'haproxy_lb_group': 'lbs'})
-    assert any('haproxy_lb_group was renamed to kubeha_lb_group' in w for w in plan['warnings'])
+    assert any('haproxy_lb_group was renamed to kubeha_lb_group' in e for e in plan['errors'])
 
 
 def test_other_group_names():
@@ -409,7 +410,7 @@ def test_which_peers_the_serving_check_asks(group_vars, host_vars, groups, urls,
 
 
 def test_ipv6_peers_are_asked_in_brackets():
-    plan = build(group_vars={'keepalived_vip': 'fd00:1::100/64', 'keepalived_vrrp_version': 3},
+    plan = build(group_vars={'kubeha_vip': 'fd00:1::100/64', 'keepalived_vrrp_version': 3},
                  host_vars={'lb1': {'kubeha_address': 'fd00:1::9'}, 'lb2': {'kubeha_address': 'fd00:1::10'}})
     assert plan['errors'] == []
     assert _track(plan, 'lb1')[0] == ['https://[fd00:1::10]:6443/readyz']
@@ -469,11 +470,11 @@ def test_a_template_older_cores_hand_back_unrendered_is_named_unreadable():
         pass
 
     written = {'keepalived_auth_pass': '{{ vault_keepalived_auth_pass }}',
-               'keepalived_vip': '{{ vip }}/24', 'vip': '10.0.0.100', 'haproxy_frontend_port': 6443}
+               'kubeha_vip': '{{ vip }}/24', 'vip': '10.0.0.100', 'haproxy_frontend_port': 6443}
     unreadable = {}
     got = host_variables({'lb1': HostVarsVars(written)}, 'lb1', unreadable)
     assert unreadable == {'keepalived_auth_pass': "'vault_keepalived_auth_pass' is undefined"}
-    assert got == {'keepalived_vip': '{{ vip }}/24', 'haproxy_frontend_port': 6443}
+    assert got == {'kubeha_vip': '{{ vip }}/24', 'haproxy_frontend_port': 6443}
     # ansible-inventory's data (a dict) holds templates as written: nothing is unreadable there
     unreadable = {}
     assert host_variables({'lb1': written}, 'lb1', unreadable)['keepalived_auth_pass'].startswith('{{')

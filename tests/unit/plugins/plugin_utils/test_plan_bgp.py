@@ -25,7 +25,7 @@ def build(group_vars=None, host_vars=None, with_facts=False, gateways=()):
     return P.build(raw, copy.deepcopy(groups), SETTINGS, role_defaults(), role_specs(), facts=fax)
 
 
-BGP = {'kubeha_vip_mode': 'bgp', 'keepalived_vip': '10.9.100.10',
+BGP = {'kubeha_vip_mode': 'bgp', 'kubeha_vip': '10.9.100.10',
        'bgp_asn': 65101, 'bgp_peers': [{'address': '192.168.1.1', 'asn': 65000, 'password': 'pw'}]}
 
 
@@ -55,7 +55,7 @@ def test_a_bgp_inventory_is_clean_and_planned():
 
 
 def test_maintenance_takes_a_load_balancer_out_with_its_announcer():
-    routed, vrrp = bgp(with_facts=True)['hosts']['lb1'], build({'keepalived_vip': '192.168.1.100'},
+    routed, vrrp = bgp(with_facts=True)['hosts']['lb1'], build({'kubeha_vip': '192.168.1.100'},
                                                                with_facts=True)['hosts']['lb1']
     assert routed['announcer'] == {'unit': 'kubeha-bgp-gate.service',
                                    'packages': ['haproxy', 'frr', 'frr-pythontools', 'curl', 'iptables']}
@@ -72,12 +72,12 @@ def test_the_fast_profile_gives_bfd_and_the_gate_quicker_timers():
 
 def test_incomplete_bgp_settings_are_refused_in_one_message():
     errors = '\n'.join(bgp({'bgp_asn': None, 'bgp_peers': [{'address': 'router1', 'asn': 'x', 'pasword': 1}],
-                            'keepalived_vip': '10.9.100.10/24'})['errors'])
+                            'kubeha_vip': '10.9.100.10/24'})['errors'])
     assert 'bgp_asn is not set' in errors
     assert "bgp_peers[0] address 'router1' is not an IP address" in errors
     assert "bgp_peers[0] asn 'x' is not an AS number" in errors
     assert 'bgp_peers[0] has pasword, which a peer does not take' in errors
-    assert 'keepalived_vip 10.9.100.10/24: in BGP mode the VIP is announced as a host route' in errors
+    assert 'kubeha_vip 10.9.100.10/24: in BGP mode the VIP is announced as a host route' in errors
     assert 'bgp_peers is empty' in '\n'.join(bgp({'bgp_peers': []})['errors'])
     assert 'equals bgp_asn' in '\n'.join(bgp({'bgp_asn': 65000})['errors'])
 
@@ -87,7 +87,7 @@ def test_settings_of_the_other_mode_are_refused():
     assert 'keepalived_vrid is a VRRP setting, and kubeha_vip_mode is bgp' in errors
     assert 'keepalived_priority is a VRRP setting' in errors
     assert 'keepalived_auth_pass is not set' not in errors  # no VRRP, no secret needed
-    vrrp = {'keepalived_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'x', 'bgp_asn': 65101}
+    vrrp = {'kubeha_vip': '192.168.1.100/24', 'keepalived_auth_pass': 'x', 'bgp_asn': 65101}
     errors = '\n'.join(build(group_vars=vrrp)['errors'])
     assert 'bgp_asn is a BGP setting, and kubeha_vip_mode is vrrp' in errors
     errors = '\n'.join(bgp(host_vars={'lb2': {'kubeha_vip_mode': 'vrrp'}})['errors'])
@@ -95,7 +95,7 @@ def test_settings_of_the_other_mode_are_refused():
 
 
 def test_with_facts_a_peer_must_be_connected_and_the_vip_outside_every_subnet():
-    errors = '\n'.join(bgp({'keepalived_vip': '192.168.1.100',
+    errors = '\n'.join(bgp({'kubeha_vip': '192.168.1.100',
                             'bgp_peers': [{'address': '10.1.1.1', 'asn': 65000}]}, with_facts=True)['errors'])
     assert 'bgp_peers[0] address 10.1.1.1 is in no subnet of this host' in errors
     assert 'the VIP 192.168.1.100 lies in 192.168.1.0/24, a subnet of this host' in errors
@@ -104,7 +104,7 @@ def test_with_facts_a_peer_must_be_connected_and_the_vip_outside_every_subnet():
 
 
 def test_an_ipv6_vip_needs_an_ipv6_peer():
-    errors = '\n'.join(bgp({'keepalived_vip_ipv6': 'fd00:9::10'})['errors'])
+    errors = '\n'.join(bgp({'kubeha_vip_ipv6': 'fd00:9::10'})['errors'])
     assert 'the VIP fd00:9::10/128 is IPv6 and no BGP peer is' in errors
 
 

@@ -15,8 +15,8 @@ GROUPS = {'loadbalancers': ['a-lb1', 'a-lb2', 'b-lb1', 'b-lb2'],
           'clients': ['tester'],
           'alpha': ['a-lb1', 'a-lb2', 'a-cp1'],
           'beta': ['b-lb1', 'b-lb2', 'b-cp1', 'b-cp2']}
-CLUSTER_VARS = {'alpha': {'keepalived_vip': '10.1.0.100/24', 'keepalived_vrid': 51},
-                'beta': {'keepalived_vip': '10.2.0.100/24', 'keepalived_vrid': 52}}
+CLUSTER_VARS = {'alpha': {'kubeha_vip': '10.1.0.100/24', 'keepalived_vrid': 51},
+                'beta': {'kubeha_vip': '10.2.0.100/24', 'keepalived_vrid': 52}}
 ADDRESSES = {'a-lb1': '10.1.0.11', 'a-lb2': '10.1.0.12', 'a-cp1': '10.1.0.21',
              'b-lb1': '10.2.0.11', 'b-lb2': '10.2.0.12', 'b-cp1': '10.2.0.21',
              'b-cp2': '10.2.0.22', 'tester': '10.9.0.2'}
@@ -64,16 +64,16 @@ def test_each_host_reads_its_own_cluster():
 
 
 @pytest.mark.parametrize('cluster_vars, groups, message', [
-    ({'alpha': {'keepalived_vip': '10.1.0.100/24', 'keepalived_vrid': 51},
-      'beta': {'keepalived_vip': '10.1.0.100/24', 'keepalived_vrid': 52,
+    ({'alpha': {'kubeha_vip': '10.1.0.100/24', 'keepalived_vrid': 51},
+      'beta': {'kubeha_vip': '10.1.0.100/24', 'keepalived_vrid': 52,
                'keepalived_allow_vip_outside_subnet': True}}, None,
      "clusters 'alpha' and 'beta' both use the VIP 10.1.0.100"),
-    ({'alpha': {'keepalived_vip': '10.1.0.100/16', 'keepalived_vrid': 51},
-      'beta': {'keepalived_vip': '10.1.0.200/16', 'keepalived_vrid': 51,
+    ({'alpha': {'kubeha_vip': '10.1.0.100/16', 'keepalived_vrid': 51},
+      'beta': {'kubeha_vip': '10.1.0.200/16', 'keepalived_vrid': 51,
                'keepalived_allow_vip_outside_subnet': True}}, None,
      "clusters 'alpha' and 'beta' both use keepalived_vrid 51 on the same network (10.1.0.0/16)"),
-    ({'alpha': {'keepalived_vip': '10.1.0.100', 'keepalived_vrid': 51},
-      'beta': {'keepalived_vip': '10.2.0.100', 'keepalived_vrid': 51}}, None,
+    ({'alpha': {'kubeha_vip': '10.1.0.100', 'keepalived_vrid': 51},
+      'beta': {'kubeha_vip': '10.2.0.100', 'keepalived_vrid': 51}}, None,
      "clusters 'alpha' and 'beta' both use keepalived_vrid 51 on the same network "
      "(a network not known yet)"),
     (None, dict(GROUPS, beta=GROUPS['beta'] + ['a-cp1']),
@@ -118,7 +118,7 @@ def test_without_kubeha_clusters_the_inventory_is_one_cluster():
 
 # ------------------------------------------------------------ dual-stack
 
-DUAL = {'alpha': dict(CLUSTER_VARS['alpha'], keepalived_vip_ipv6='fd00:1::100/64'),
+DUAL = {'alpha': dict(CLUSTER_VARS['alpha'], kubeha_vip_ipv6='fd00:1::100/64'),
         'beta': CLUSTER_VARS['beta']}
 
 
@@ -139,11 +139,11 @@ def test_a_dual_stack_endpoint_has_both_vips_on_one_instance():
 
 
 @pytest.mark.parametrize('vip6, vip, message', [
-    ('10.1.0.101/24', '10.1.0.100/24', "keepalived_vip_ipv6 '10.1.0.101/24' is not an IPv6 address"),
-    ('fd00:1::100/64', 'fd00:1::99/64', 'is set beside an IPv6 keepalived_vip'),
+    ('10.1.0.101/24', '10.1.0.100/24', "kubeha_vip_ipv6 '10.1.0.101/24' is not an IPv6 address"),
+    ('fd00:1::100/64', 'fd00:1::99/64', 'is set beside an IPv6 kubeha_vip'),
 ])
 def test_bad_ipv6_vips_are_refused(vip6, vip, message):
-    vars_ = {'alpha': dict(CLUSTER_VARS['alpha'], keepalived_vip=vip, keepalived_vip_ipv6=vip6,
+    vars_ = {'alpha': dict(CLUSTER_VARS['alpha'], kubeha_vip=vip, kubeha_vip_ipv6=vip6,
                            keepalived_vrrp_version=3),
              'beta': CLUSTER_VARS['beta']}
     errors = build(cluster_vars=vars_)['errors']
@@ -151,8 +151,8 @@ def test_bad_ipv6_vips_are_refused(vip6, vip, message):
 
 
 def test_the_same_ipv6_vip_in_two_clusters_is_refused():
-    vars_ = {'alpha': dict(CLUSTER_VARS['alpha'], keepalived_vip_ipv6='fd00:1::100/64'),
-             'beta': dict(CLUSTER_VARS['beta'], keepalived_vip_ipv6='fd00:1::100/64')}
+    vars_ = {'alpha': dict(CLUSTER_VARS['alpha'], kubeha_vip_ipv6='fd00:1::100/64'),
+             'beta': dict(CLUSTER_VARS['beta'], kubeha_vip_ipv6='fd00:1::100/64')}
     errors = build(cluster_vars=vars_)['errors']
     assert any("both use the VIP fd00:1::100" in e for e in errors), errors
 
@@ -164,22 +164,22 @@ def test_a_plain_ipv6_vip_outside_the_interface_subnets_is_refused():
                        'eth0': {'ipv4': {'address': ADDRESSES[host], 'netmask': '255.255.255.0'},
                                 'ipv6': [{'address': 'fd00:1::%s' % host[-1], 'prefix': '64',
                                           'scope': 'global'}]}}
-    good = {'alpha': dict(CLUSTER_VARS['alpha'], keepalived_vip_ipv6='fd00:1::100'),
+    good = {'alpha': dict(CLUSTER_VARS['alpha'], kubeha_vip_ipv6='fd00:1::100'),
             'beta': CLUSTER_VARS['beta']}
     assert build(cluster_vars=good, facts=facts)['errors'] == []
-    bad = {'alpha': dict(CLUSTER_VARS['alpha'], keepalived_vip_ipv6='fd00:2::100'),
+    bad = {'alpha': dict(CLUSTER_VARS['alpha'], kubeha_vip_ipv6='fd00:2::100'),
            'beta': CLUSTER_VARS['beta']}
     errors = build(cluster_vars=bad, facts=facts)['errors']
-    assert any('keepalived_vip_ipv6 fd00:2::100 is outside the IPv6 subnets of eth0 '
+    assert any('kubeha_vip_ipv6 fd00:2::100 is outside the IPv6 subnets of eth0 '
                '(fd00:1::/64)' in e for e in errors), errors
 
 
 def test_an_ipv6_only_endpoint_balances_ipv6_apiservers():
     v6 = dict((h, 'fd00:1::%d' % i) for i, h in enumerate(sorted(ADDRESSES), start=10))
     host_vars = dict((h, {'kubeha_address': a}) for h, a in v6.items())
-    vars_ = {'alpha': {'keepalived_vip': 'fd00:1::100/64', 'keepalived_vrid': 51,
+    vars_ = {'alpha': {'kubeha_vip': 'fd00:1::100/64', 'keepalived_vrid': 51,
                        'keepalived_vrrp_version': 3},
-             'beta': {'keepalived_vip': 'fd00:1::200/64', 'keepalived_vrid': 52,
+             'beta': {'kubeha_vip': 'fd00:1::200/64', 'keepalived_vrid': 52,
                       'keepalived_vrrp_version': 3}}
     plan = build(cluster_vars=vars_, host_vars=host_vars)
     assert plan['errors'] == []

@@ -12,8 +12,8 @@ from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs i
 SETTINGS = {'kubeha_lb_group': 'loadbalancers', 'kubeha_cp_group': 'control_plane',
             'kubeha_client_group': 'clients', 'kubeha_strict_variables': False}
 ADDRESSES = {'lb1': '192.168.1.9', 'lb2': '192.168.1.10', 'cp1': '192.168.1.1', 'cp3': '192.168.1.3'}
-VRRP = {'keepalived_vip': '192.168.1.100', 'keepalived_auth_pass': 'secret'}
-BGP = {'kubeha_vip_mode': 'bgp', 'keepalived_vip': '10.9.100.10', 'bgp_asn': 65101,
+VRRP = {'kubeha_vip': '192.168.1.100', 'keepalived_auth_pass': 'secret'}
+BGP = {'kubeha_vip_mode': 'bgp', 'kubeha_vip': '10.9.100.10', 'bgp_asn': 65101,
        'bgp_peers': [{'address': '192.168.1.1', 'asn': 65000, 'password': 'pw'}]}
 SSHD = {'proto': 'tcp', 'family': 4, 'address': '0.0.0.0', 'port': 22, 'pid': 411, 'process': 'sshd',
         'unit': 'ssh.service'}
@@ -201,3 +201,13 @@ def test_a_mode_switch_rolls_one_load_balancer_at_a_time_the_old_holder_last():
     # a unit only enabled (stopped) is not an announcer that serves: a first converge
     drift['lb1']['leftovers'] = drift['lb2']['leftovers'] = [dict(keepalived[0], detail='enabled')]
     assert R.from_drift(to_bgp, drift)['batches'] == [2]
+
+
+def test_the_vip_is_kubeha_vip_in_every_mode_and_the_old_name_is_refused():
+    for mode in (VRRP, BGP):
+        old = dict((('keepalived_vip' if k == 'kubeha_vip' else k), v) for k, v in mode.items())
+        found = errors(old, with_facts=False)
+        assert 'keepalived_vip was renamed to kubeha_vip: use kubeha_vip' in found
+        assert 'kubeha_vip is not set' in found
+    found = errors(dict(VRRP, keepalived_vip_ipv6='fd00::100'), with_facts=False)
+    assert 'keepalived_vip_ipv6 was renamed to kubeha_vip_ipv6: use kubeha_vip_ipv6' in found
