@@ -25,9 +25,9 @@ DEFAULT_INVENTORY = os.path.join(ROOT, 'inventory', 'lab')
 
 def ansible_env(**extra):
     """The environment of every ansible or ansible-playbook run of the lab, the
-    bench and the tests: this checkout's ansible.cfg and collection link, and
+    bench and the tests: the lab's ansible.cfg (lab/ansible.cfg) and this checkout's collection link, and
     ``extra`` (ANSIBLE_NOCOLOR='1', say)."""
-    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'lab', 'ansible.cfg'),
                 ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), **extra)
 
 

@@ -40,7 +40,7 @@ $(sed 's/^/    /' .build/kubeadm-endpoint.yaml 2>/dev/null || echo "    controlP
 Control planes run a kube-apiserver STAND-IN (lab/standin), not kube-apiserver.
 
 Log in      : docker exec -it HOST bash      ($hosts)
-Re-converge : ansible-playbook -i inventory/lab site.yml
+Re-converge : ANSIBLE_CONFIG=lab/ansible.cfg ansible-playbook -i inventory/lab site.yml
 Remove      : make lab-down
 ============================================
 REPORT
