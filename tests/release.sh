@@ -82,15 +82,23 @@ if grep -qiE 'molecule|matplotlib|pytest|ansible-lint|requirements-dev' "$work/i
 fi
 echo "ansible-builder introspect: $(grep -c 'from collection kubeha.control_plane' "$work/introspect.txt" || true) requirement(s) from kubeha.control_plane"
 
-# The execution environment definition renders (no image is built here: the
-# base image comes from a registry this lab cannot reach).
+# The execution environment's build context, rendered offline from the tarball
+# just built (no image is built here: the base image comes from a registry this
+# lab cannot reach): the tarball is in the context, the requirements name it,
+# and no Galaxy server is asked for the collection.
 mkdir -p "$work/ee"
 cp "$root/ee/execution-environment.yml" "$root/ee/requirements.yml" "$work/ee/"
+cp "$tarball" "$work/ee/kubeha-control_plane.tar.gz"
 (cd "$work/ee" && ansible-builder create --file execution-environment.yml --context "$work/ee/context" \
    --output-filename Containerfile >/dev/null)
 grep -q 'ansible-galaxy' "$work/ee/context/Containerfile"
-grep -q 'kubeha.control_plane' "$work/ee/context/_build/requirements.yml"
-echo "execution environment: build context rendered"
+grep -q 'COPY _build/collections/ /tmp/kubeha-collections/' "$work/ee/context/Containerfile"
+cmp "$tarball" "$work/ee/context/_build/collections/kubeha-control_plane.tar.gz"
+grep -q '/tmp/kubeha-collections/kubeha-control_plane.tar.gz' "$work/ee/context/_build/requirements.yml"
+if grep -qE '^\s*(server|source):' "$work/ee/context/_build/requirements.yml"; then
+  echo "the execution environment's requirements name a Galaxy server" >&2; exit 1
+fi
+echo "execution environment: build context rendered from the tarball"
 
 if $in_place; then
   echo "release $version written: review, then git add -A && git commit -m 'Release $version' && git tag $version"
