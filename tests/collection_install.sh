@@ -15,7 +15,7 @@ contents="$(tar -tzf "$tarball")"
 if grep -E '(^|/)(\.venv[^/]*|\.build|__pycache__|\.pytest_cache)/|^(lab|bench|molecule|ee|dist|tests/integration|inventory/lab|inventory/fleet)/|^(Makefile|ansible\.cfg|requirements-[a-z]+\.txt|site\.yml)$' <<<"$contents"; then
   echo "the tarball contains the files above: they belong to the repository, not the collection" >&2; exit 1
 fi
-for shipped in LICENSE README.md meta/runtime.yml meta/execution-environment.yml inventory/example/hosts.yml; do
+for shipped in LICENSE README.md meta/runtime.yml meta/execution-environment.yml inventory/example/minimal/hosts.yml inventory/example/bgp/hosts.yml inventory/example/fleet/hosts.yml; do
   grep -qx "$shipped" <<<"$contents" || { echo "the tarball lacks $shipped" >&2; exit 1; }
 done
 

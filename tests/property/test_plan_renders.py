@@ -13,6 +13,11 @@ and some that are not). For each, the plan is built as a playbook builds it
   of the lab's image with the distribution's packages. The daemons' checks run
   once, batched, after every inventory was planned.
 
+The example inventories users copy (inventory/example/*) are planned the same
+way (by Ansible, with their dummy vault), completed with facts made from their
+addresses, and their haproxy.cfg, keepalived.conf and frr.conf (BGP) join the
+batch: ``vtysh --dryrun`` checks frr.conf.
+
 Examples are derandomized (the same inventories on every run); failures found
 are kept as explicit @example cases.
 """
@@ -20,6 +25,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tarfile
 import tempfile
 
@@ -28,7 +34,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import render, without_scripts
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils import desired
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import build as P
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.endpoint import view
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.facts import with_facts
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.inputs import role_defaults, role_specs
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -43,7 +52,7 @@ NAMES_A_VARIABLE = re.compile(r"\b(kubeha|keepalived|haproxy|verify|monitoring)_
 HAPROXY_TEMPLATE = jinja2.Environment(keep_trailing_newline=True, trim_blocks=True).from_string(
     open(os.path.join(ROOT, 'roles', 'haproxy', 'templates', 'haproxy.cfg.j2')).read())
 
-RENDERED = {}  # name -> (haproxy.cfg, keepalived.conf, keepalived.conf without scripts)
+RENDERED = {}  # name -> {file name: content, '_inventory': what made it}
 REFUSED = []
 
 
@@ -171,7 +180,53 @@ def test_every_inventory_is_refused_by_name_or_renders(clusters):
         entry = plan['hosts'][lb]
         conf, bare = keepalived_conf(entry['vrrp'], raw[lb]['keepalived_auth_pass'])
         key = 'i%d-%s' % (len(RENDERED), lb)
-        RENDERED[key] = (haproxy_cfg(entry['haproxy']), conf, bare, json.dumps(clusters))
+        RENDERED[key] = {'haproxy.cfg': haproxy_cfg(entry['haproxy']), 'keepalived.conf': conf,
+                         'keepalived.bare.conf': bare, '_inventory': json.dumps(clusters)}
+
+
+EXAMPLE_DIR = os.path.join(ROOT, 'inventory', 'example')
+
+
+def example_facts(entry):
+    """Network facts of a real load balancer of the example: its address on
+    keepalived_interface (or eth0) in a /24 (/64), a VIP's family beside it."""
+    name = entry['vrrp']['instance'].get('interface') or 'eth0'
+    iface = {}
+    for address in [entry['address']] + [v for v in entry['vrrp']['vips'] if ':' in v and ':' not in entry['address']]:
+        own = address if address == entry['address'] else address.rsplit(':', 1)[0] + ':9'
+        if ':' in own:
+            iface['ipv6'] = [{'address': own, 'prefix': '64', 'scope': 'global'}]
+        else:
+            iface['ipv4'] = {'address': own, 'netmask': '255.255.255.0'}
+    return {'interfaces': ['lo', name], name.replace('-', '_'): iface, 'os_family': 'Debian',
+            'effective_user_id': 0, 'user_id': 'root', 'gateways': []}
+
+
+@pytest.mark.parametrize('name', sorted(n for n in os.listdir(EXAMPLE_DIR) if os.path.isdir(os.path.join(EXAMPLE_DIR, n))))
+def test_the_example_inventories_render(name, tmp_path):
+    """Each example inventory, planned by Ansible with its dummy vault, renders for
+    every load balancer (a placeholder for each secret: the plan keeps none)."""
+    sys.path.insert(0, os.path.join(ROOT, 'lab'))
+    from topology import ansible_env  # pylint: disable=import-outside-toplevel
+    out = tmp_path / 'plan.json'
+    done = subprocess.run(['ansible-playbook', '-i', os.path.join(EXAMPLE_DIR, name), 'tests/plan_dump.yml',
+                           '--vault-password-file', os.path.join(EXAMPLE_DIR, 'dummy-vault-password'),
+                           '-e', 'ansible_connection=local', '-e', 'plan_out=%s' % out],
+                          cwd=ROOT, env=ansible_env(ANSIBLE_NOCOLOR='1'), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    planned = json.loads(out.read_text())
+    plan = with_facts(planned, dict((lb, example_facts(e)) for lb, e in planned['hosts'].items()))
+    assert plan['errors'] == [], plan['errors']
+    for lb in plan['hosts']:
+        host = view(plan, lb)
+        files = {'haproxy.cfg': desired.haproxy(host)['files'][0]['content'], '_inventory': name}
+        if host['host']['vip_mode'] == 'bgp':
+            peers = [dict(address=p['address'], password='example-secret') for p in host['host']['bgp']['peers']]
+            frr = [f for f in desired.bgp(host, peers=peers)['files'] if f['path'].endswith('/frr.conf')]
+            files['frr.conf'] = frr[0]['content']
+        else:
+            files['keepalived.conf'], files['keepalived.bare.conf'] = keepalived_conf(host['host']['vrrp'], 'dummy12')
+        RENDERED['example-%s-%s' % (name, lb)] = files
 
 
 def _docker(*args, **kwargs):
@@ -191,7 +246,7 @@ def checker(request):
     try:
         installed = _docker('exec', name, 'sh', '-c',
                             'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq '
-                            '--no-install-recommends haproxy keepalived >/dev/null', timeout=600)
+                            '--no-install-recommends haproxy keepalived frr >/dev/null', timeout=600)
         assert installed.returncode == 0, installed.stderr[-2000:]
         yield name
     finally:
@@ -212,7 +267,12 @@ for d in */; do
   haproxy -c -f "$d/haproxy.cfg" >"$d/haproxy.out" 2>&1 || echo "haproxy $d"
   # keepalived 2.2.7 kills its own -t when the file has scripts (vrrp_config then tests it without)
   if [ "$version" = 2.2.7 ]; then conf="$d/keepalived.bare.conf"; else conf="$d/keepalived.conf"; fi
-  keepalived -t -f "$conf" >"$d/keepalived.out" 2>&1 || echo "keepalived $d"
+  if [ -f "$d/keepalived.conf" ]; then
+    keepalived -t -f "$conf" >"$d/keepalived.out" 2>&1 || echo "keepalived $d"
+  fi
+  if [ -f "$d/frr.conf" ]; then
+    vtysh --dryrun --inputfile "$d/frr.conf" >"$d/frr.out" 2>&1 || echo "frr $d"
+  fi
 done
 '''
 
@@ -223,8 +283,8 @@ def test_the_daemons_accept_every_rendered_configuration(checker):
     with tempfile.TemporaryDirectory() as work:
         bundle = os.path.join(work, 'rendered.tar')
         with tarfile.open(bundle, 'w') as tar:
-            for key, (cfg, conf, bare, _inventory) in RENDERED.items():
-                for name, text in (('haproxy.cfg', cfg), ('keepalived.conf', conf), ('keepalived.bare.conf', bare)):
+            for key, files in RENDERED.items():
+                for name, text in ((n, t) for n, t in files.items() if not n.startswith('_')):
                     path = os.path.join(work, key, name)
                     os.makedirs(os.path.dirname(path), exist_ok=True)
                     with open(path, 'w') as handle:
@@ -238,7 +298,7 @@ def test_the_daemons_accept_every_rendered_configuration(checker):
     rejected = []
     for daemon, key in zip(failures[::2], failures[1::2]):
         said = _docker('exec', checker, 'cat', '/tmp/rendered/%s/%s.out' % (key, daemon)).stdout
-        rejected.append((daemon, key, said.strip()[-600:], RENDERED[key][3]))
+        rejected.append((daemon, key, said.strip()[-600:], RENDERED[key]['_inventory']))
     assert rejected == [], rejected[:3]
 
 
