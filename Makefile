@@ -119,7 +119,8 @@ property: deps
 	pytest -q -p no:cacheprovider tests/property
 
 # The ansible-core matrix beside the pinned version: the claimed floor on Debian 12
-# and the newest release on Debian 13, each in its own venv (tests/matrix.sh).
+# and the newest (2.22's release candidate) on Debian 13, its controller in a
+# Debian 13 container, each in its own venv (tests/matrix.sh).
 MATRIX ?= floor newest
 matrix: deps
 	bash tests/matrix.sh $(MATRIX)
