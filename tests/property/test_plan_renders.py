@@ -225,7 +225,9 @@ def test_the_example_inventories_render(name, tmp_path):
             frr = [f for f in desired.bgp(host, peers=peers)['files'] if f['path'].endswith('/frr.conf')]
             files['frr.conf'] = frr[0]['content']
         else:
-            files['keepalived.conf'], files['keepalived.bare.conf'] = keepalived_conf(host['host']['vrrp'], 'dummy12')
+            # keepalived -t looks for the interface: the checker's is eth0 (the example's eno1 is not there)
+            vrrp = dict(host['host']['vrrp'], instance=dict(host['host']['vrrp']['instance'], interface='eth0'))
+            files['keepalived.conf'], files['keepalived.bare.conf'] = keepalived_conf(vrrp, 'dummy12')
         RENDERED['example-%s-%s' % (name, lb)] = files
 
 
