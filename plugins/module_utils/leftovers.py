@@ -20,6 +20,8 @@ import ipaddress
 import json
 import os
 
+from ansible_collections.kubeha.control_plane.plugins.module_utils.sockets import read_text
+
 KINDS = ('unit', 'route', 'address', 'chain', 'device', 'file')
 TOOLS = {4: 'iptables', 6: 'ip6tables'}
 
@@ -60,7 +62,7 @@ def find_units(run, units, configured=(), read=None):
     """The units that are active or enabled: ``units`` always, ``configured``
     ({unit, path, marker}) where their configuration file has the marker (the
     configuration this collection wrote: FRR's, keepalived's)."""
-    read = read or _read
+    read = read or read_text
     names = list(units) + [c['unit'] for c in configured if c['marker'] in read(c['path'])]
     if not names:
         return []
@@ -74,14 +76,6 @@ def find_units(run, units, configured=(), read=None):
         if found:
             out.append(dict(kind='unit', name=name, detail=' and '.join(found)))
     return out
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return ''
 
 
 def _gate_route(route, metrics):

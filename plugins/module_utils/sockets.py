@@ -53,7 +53,8 @@ def unit_of(cgroup_text):
     return ''
 
 
-def _read(path):
+def read_text(path):
+    """A file's text, '' when it cannot be read (gone, or not ours to read)."""
     try:
         with open(path) as handle:
             return handle.read()
@@ -81,8 +82,8 @@ def owners(proc='/proc'):
             if target.startswith('socket:['):
                 found.append(int(target[8:-1]))
         if found:
-            who = dict(pid=int(pid), process=_read(os.path.join(proc, pid, 'comm')).strip(),
-                       unit=unit_of(_read(os.path.join(proc, pid, 'cgroup'))))
+            who = dict(pid=int(pid), process=read_text(os.path.join(proc, pid, 'comm')).strip(),
+                       unit=unit_of(read_text(os.path.join(proc, pid, 'cgroup'))))
             for inode in found:
                 out.setdefault(inode, who)
     return out
@@ -93,7 +94,7 @@ def listening(proc='/proc'):
     held = owners(proc)
     out = []
     for proto, family, table in TABLES:
-        for entry in parse_table(_read(os.path.join(proc, table)), proto, family):
+        for entry in parse_table(read_text(os.path.join(proc, table)), proto, family):
             who = held.get(entry.pop('inode')) or dict(pid=0, process='', unit='')
             entry.update(who)
             if entry not in out:

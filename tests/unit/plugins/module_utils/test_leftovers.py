@@ -63,7 +63,7 @@ def find(host):
 
 
 def test_everything_that_does_not_belong_is_found(monkeypatch):
-    monkeypatch.setattr(L, '_read', lambda path: 'route-map KUBEHA-ANNOUNCE permit 10')
+    monkeypatch.setattr(L, 'read_text', lambda path: 'route-map KUBEHA-ANNOUNCE permit 10')
     found = [(f['kind'], f['name'], f['detail']) for f in find(Host())]
     assert found == [
         ('unit', 'kubeha-bgp-gate.service', 'active and enabled'),
@@ -78,7 +78,7 @@ def test_everything_that_does_not_belong_is_found(monkeypatch):
 
 
 def test_a_daemon_configured_by_someone_else_is_left_alone(monkeypatch):
-    monkeypatch.setattr(L, '_read', lambda path: 'router bgp 65000\n')  # the user's own FRR
+    monkeypatch.setattr(L, 'read_text', lambda path: 'router bgp 65000\n')  # the user's own FRR
     host = Host()
     names = [f['name'] for f in find(host) if f['kind'] == 'unit']
     assert names == ['kubeha-bgp-gate.service']
@@ -86,7 +86,7 @@ def test_a_daemon_configured_by_someone_else_is_left_alone(monkeypatch):
 
 
 def test_removal_stops_the_announcer_first_and_unhooks_chains(monkeypatch):
-    monkeypatch.setattr(L, '_read', lambda path: 'KUBEHA-ANNOUNCE')
+    monkeypatch.setattr(L, 'read_text', lambda path: 'KUBEHA-ANNOUNCE')
     found = L.order(find(Host()))
     assert [f['kind'] for f in found][:2] == ['unit', 'unit'] and found[-1]['kind'] == 'file'
     commands = [L.removal(f, MANGLE) for f in found]
