@@ -512,10 +512,10 @@ def check_listeners(host, binds, ours, sockets, problems):
                 continue
             who = '%s (pid %s%s)' % (sock.get('process') or 'a process', sock['pid'],
                                      ', %s' % sock['unit'] if sock.get('unit') else '')
-            problems.add(host, '%s: %s port %s is already held by %s on %s: choose another port for %s, '
-                               'or stop that service first'
-                         % (bind['variable'], bind['proto'].upper(), bind['port'], who,
-                            sock['address'], bind['variable'].split(' ')[0]))
+            settable = ' ' not in bind['variable']  # BGP's and BFD's ports are the protocols' own
+            problems.add(host, '%s: %s port %s is already held by %s on %s: %sstop that service first'
+                         % (bind['variable'], bind['proto'].upper(), bind['port'], who, sock['address'],
+                            'choose another port for %s, or ' % bind['variable'] if settable else ''))
             break
 
 

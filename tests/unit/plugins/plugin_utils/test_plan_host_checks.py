@@ -211,3 +211,10 @@ def test_the_vip_is_kubeha_vip_in_every_mode_and_the_old_name_is_refused():
         assert 'kubeha_vip is not set' in found
     found = errors(dict(VRRP, keepalived_vip_ipv6='fd00::100'), with_facts=False)
     assert 'keepalived_vip_ipv6 was renamed to kubeha_vip_ipv6: use kubeha_vip_ipv6' in found
+
+
+def test_a_protocol_port_held_by_another_daemon_names_no_variable_to_change():
+    bird = dict(SSHD, port=179, process='bird', unit='bird.service')
+    found = errors(BGP, sockets=[bird])
+    assert ("kubeha_vip_mode: bgp (BGP, FRR's bgpd): TCP port 179 is already held by bird (pid 411, bird.service) "
+            "on 0.0.0.0: stop that service first") in found
