@@ -58,12 +58,11 @@ def unit_states(text):
     return out
 
 
-def find_units(run, units, configured=(), read=None):
+def find_units(run, units, configured=()):
     """The units that are active or enabled: ``units`` always, ``configured``
     ({unit, path, marker}) where their configuration file has the marker (the
     configuration this collection wrote: FRR's, keepalived's)."""
-    read = read or read_text
-    names = list(units) + [c['unit'] for c in configured if c['marker'] in read(c['path'])]
+    names = list(units) + [c['unit'] for c in configured if c['marker'] in read_text(c['path'])]
     if not names:
         return []
     rc, text, _err = run(['systemctl', 'show', '-p', 'Id,ActiveState,UnitFileState'] + names)

@@ -102,7 +102,8 @@ NESTED = {
 # control-character rule here): IP addresses, haproxy times, choices, and the
 # names and secret vrrp_config checks (rules.check_vrrp_rules).
 CHECKED = (
-    'kubeha_address', 'kubeha_metrics_address', 'haproxy_frontend_address', 'haproxy_monitor_address', 'kubeha_vip', 'kubeha_vip_ipv6', 'bgp_router_id',
+    'kubeha_address', 'kubeha_metrics_address', 'haproxy_frontend_address', 'haproxy_monitor_address',
+    'kubeha_vip', 'kubeha_vip_ipv6', 'bgp_router_id',
     'haproxy_check_inter', 'haproxy_check_fastinter', 'haproxy_check_downinter', 'haproxy_check_timeout',
     'haproxy_timeout_connect', 'haproxy_timeout_client', 'haproxy_timeout_server', 'haproxy_timeout_tunnel',
     'haproxy_hard_stop_after',
