@@ -189,10 +189,9 @@ def collect(options, show=None, now=None):
 
 
 def main(argv=None):
-    """The exporter: GET /metrics answers with collect(); anything else 404."""
+    """The exporter: GET /metrics answers with collect() (exporter_http, the
+    file shipped beside this program)."""
     import argparse
-    import socket
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     parser = argparse.ArgumentParser(description='kubeha BGP metrics for Prometheus')
     parser.add_argument('--listen', required=True, help='ADDRESS:PORT, never the VIP')
@@ -202,28 +201,19 @@ def main(argv=None):
     parser.add_argument('--prefix', action='append', default=[])
     args = parser.parse_args(argv)
     options = dict(state_dir=args.state_dir, interval=args.interval, peers=args.peer, prefixes=args.prefix)
+    _exporter_http().serve(args.listen, lambda: collect(options))
 
-    class Handler(BaseHTTPRequestHandler):
-        timeout = 10  # a client that sends nothing does not hold a thread for long
 
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            if self.path.split('?')[0] != '/metrics':
-                self.send_error(404)
-                return
-            body = collect(options).encode()
-            self.send_response(200)
-            self.send_header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):  # pylint: disable=arguments-differ
-            pass  # a scrape every few seconds is not news
-
-    address, _sep, port = args.listen.rpartition(':')
-    address = address.strip('[]')
-    ThreadingHTTPServer.address_family = socket.AF_INET6 if ':' in address else socket.AF_INET
-    ThreadingHTTPServer((address, int(port)), Handler).serve_forever()
+def _exporter_http():
+    """The shared server: on the host, the file beside this program (its
+    directory is first on the import path); else the collection's (tests)."""
+    import sys
+    sys.dont_write_bytecode = True  # no __pycache__ beside the programs
+    try:
+        import exporter_http  # pylint: disable=import-error
+    except ImportError:
+        from ansible_collections.kubeha.control_plane.plugins.module_utils import exporter_http
+    return exporter_http
 
 
 if __name__ == '__main__':

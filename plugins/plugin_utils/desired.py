@@ -32,6 +32,9 @@ EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'vrrp_met
 # So are the BGP gate's and the BGP exporter's.
 GATE_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_gate.py')
 BGP_EXPORTER_PROGRAM = os.path.join(COLLECTION, 'plugins', 'module_utils', 'bgp_status.py')
+# Both exporters' HTTP server, shipped beside them (they import it from there).
+EXPORTER_HTTP = os.path.join(COLLECTION, 'plugins', 'module_utils', 'exporter_http.py')
+EXPORTER_HTTP_NAME = 'exporter_http.py'  # its name in libexec (module_utils exporter_http.FILE_NAME)
 _DROPPED = ('content', 'validate', 'backup')
 _ENVIRONMENTS = {}
 
@@ -120,6 +123,7 @@ def _keepalived_files(plan, context):
         _optional(wanted['firewall'], '/etc/systemd/system/' + units['firewall'], '0644',
                   template('kubeha-vrrp-firewall.service.j2')),
         _optional(wanted['exporter'], libexec + '/vrrp-exporter', '0755', lambda: _read(EXPORTER_PROGRAM)),
+        _optional(wanted['exporter'], libexec + '/' + EXPORTER_HTTP_NAME, '0644', lambda: _read(EXPORTER_HTTP)),
         _optional(wanted['exporter'], '/etc/systemd/system/' + units['exporter'], '0644',
                   template('kubeha-vrrp-exporter.service.j2')),
     ]
@@ -131,15 +135,16 @@ def _keepalived_units(plan):
     of its changed_by files changed in that call."""
     libexec, units, wanted, service = plan['libexec'], plan['units'], _wanted(plan), plan['os']['service']
 
-    def restarted_by_its_files(key, program):
+    def restarted_by_its_files(key, program, *more):
         unit = units[key]
         return [{'name': unit, 'changed_state': 'restarted',
-                 'changed_by': [libexec + '/' + program, '/etc/systemd/system/' + unit]}] if wanted[key] else []
+                 'changed_by': [libexec + '/' + program, '/etc/systemd/system/' + unit]
+                 + [libexec + '/' + m for m in more]}] if wanted[key] else []
 
     return (restarted_by_its_files('firewall', 'vrrp-firewall')
             + [{'name': service, 'changed_state': 'reloaded', 'changed_by': [plan['os']['config_path']]}]
             + ([{'name': units['timer']}] if wanted['timer'] else [])
-            + restarted_by_its_files('exporter', 'vrrp-exporter'))
+            + restarted_by_its_files('exporter', 'vrrp-exporter', EXPORTER_HTTP_NAME))
 
 
 def keepalived(view, managed='Ansible managed'):
@@ -189,6 +194,46 @@ def keepalived_conf_params(state, auth_pass):
     return params
 
 
+def _gate_config(view, plan):
+    """The BGP gate's settings file (JSON): its check, timers, prefixes and peers."""
+    gate, libexec = plan['gate'], plan['libexec']
+    return {'check': [libexec + '/check-haproxy', 'serving', 'bgp_gate'],
+            'check_timeout': plan['check']['track_timeout'], 'interval': gate['interval'],
+            'fall': gate['fall'], 'rise': gate['rise'], 'mode': plan['mode'], 'prefixes': plan['prefixes'],
+            'peers': [p['address'] for p in plan['peers']], 'community': plan['community'],
+            'haproxy_pidfile': view['host']['haproxy'].get('os', {}).get('pidfile', ''),
+            'metric_normal': gate['metric_normal'],
+            'metric_standby': gate['metric_standby'], 'state_dir': plan['state_dir']}
+
+
+def _bgp_files(view, plan, context, exporter_files):
+    """The bgp role's files: the serving check, the gate (program, settings,
+    unit), FRR's daemons and frr.conf (checked with vtysh --dryrun), and the
+    exporter's (``exporter_files``: program, unit, the shared HTTP server)."""
+    os_, gate, libexec = plan['os'], plan['gate'], plan['libexec']
+    exporter = bool(plan['exporter'])
+
+    def frr_file(path, template):
+        return {'path': path, 'owner': os_['user'], 'group': os_['group'], 'mode': '0640',
+                'content': render('bgp', template, context)}
+
+    return [
+        {'path': libexec + '/check-haproxy', 'owner': 'root', 'group': 'root', 'mode': '0755',
+         'content': render('keepalived', 'check-haproxy.j2', context)},
+        {'path': gate['program'], 'owner': 'root', 'group': 'root', 'mode': '0755', 'content': _read(GATE_PROGRAM)},
+        {'path': gate['config'], 'owner': 'root', 'group': 'root', 'mode': '0644',
+         'content': json.dumps(_gate_config(view, plan), indent=2, sort_keys=True) + '\n'},
+        frr_file(os_['daemons_path'], 'daemons.j2'),
+        dict(frr_file(os_['config_path'], 'frr.conf.j2'), validate='vtysh --dryrun --inputfile %s'),
+        {'path': '/etc/systemd/system/' + gate['unit'], 'owner': 'root', 'group': 'root', 'mode': '0644',
+         'content': render('bgp', 'kubeha-bgp-gate.service.j2', context)},
+        _optional(exporter, exporter_files[0], '0755', lambda: _read(BGP_EXPORTER_PROGRAM)),
+        _optional(exporter, exporter_files[2], '0644', lambda: _read(EXPORTER_HTTP)),
+        _optional(exporter, exporter_files[1], '0644',
+                  lambda: render('bgp', 'kubeha-bgp-exporter.service.j2', context)),
+    ]
+
+
 def bgp(view, managed='Ansible managed', peers=None):
     """The bgp role's wanted state (kubeha_vip_mode: bgp): FRR's packages, files
     and units, the gate and the serving check it runs. ``peers``: bgp_peers as
@@ -202,49 +247,23 @@ def bgp(view, managed='Ansible managed', peers=None):
                '__bgp_passwords': passwords, '__bgp_config_file': gate['config'], 'ansible_managed': managed,
                # the serving check is the keepalived track script's own (its template reads these)
                '__keepalived_plan': plan['check']}
-    config = {'check': [libexec + '/check-haproxy', 'serving', 'bgp_gate'],
-              'check_timeout': plan['check']['track_timeout'], 'interval': gate['interval'],
-              'fall': gate['fall'], 'rise': gate['rise'], 'mode': plan['mode'], 'prefixes': plan['prefixes'],
-              'peers': [p['address'] for p in plan['peers']], 'community': plan['community'],
-              'haproxy_pidfile': view['host']['haproxy'].get('os', {}).get('pidfile', ''),
-              'metric_normal': gate['metric_normal'],
-              'metric_standby': gate['metric_standby'], 'state_dir': plan['state_dir']}
-    daemons_path, program, config_path = os_['daemons_path'], gate['program'], gate['config']
     unit_path = '/etc/systemd/system/' + gate['unit']
     exporter = bool(plan['exporter'])
-    exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + plan['exporter_unit']]
-
-    def frr_file(path, template):
-        return {'path': path, 'owner': os_['user'], 'group': os_['group'], 'mode': '0640',
-                'content': render('bgp', template, context)}
-
-    files = [
-        {'path': libexec + '/check-haproxy', 'owner': 'root', 'group': 'root', 'mode': '0755',
-         'content': render('keepalived', 'check-haproxy.j2', context)},
-        {'path': gate['program'], 'owner': 'root', 'group': 'root', 'mode': '0755', 'content': _read(GATE_PROGRAM)},
-        {'path': gate['config'], 'owner': 'root', 'group': 'root', 'mode': '0644',
-         'content': json.dumps(config, indent=2, sort_keys=True) + '\n'},
-        frr_file(os_['daemons_path'], 'daemons.j2'),
-        dict(frr_file(os_['config_path'], 'frr.conf.j2'), validate='vtysh --dryrun --inputfile %s'),
-        {'path': unit_path, 'owner': 'root', 'group': 'root', 'mode': '0644',
-         'content': render('bgp', 'kubeha-bgp-gate.service.j2', context)},
-        _optional(exporter, exporter_files[0], '0755', lambda: _read(BGP_EXPORTER_PROGRAM)),
-        _optional(exporter, exporter_files[1], '0644',
-                  lambda: render('bgp', 'kubeha-bgp-exporter.service.j2', context)),
-    ]
+    exporter_files = [libexec + '/bgp-exporter', '/etc/systemd/system/' + plan['exporter_unit'],
+                      libexec + '/' + EXPORTER_HTTP_NAME]
     return {
         'packages': list(os_['packages']),
         'users': [],
         'directories': [{'path': libexec, 'owner': 'root', 'group': 'root', 'mode': '0755'},
                         {'path': os.path.dirname(gate['config']), 'owner': 'root', 'group': 'root', 'mode': '0755'}],
-        'files': files,
+        'files': _bgp_files(view, plan, context, exporter_files),
         # FRR restarted for new daemons (a reload starts none), reloaded for a new
         # frr.conf (sessions stay up); then the gate, restarted for its program,
         # settings or unit (a restart withdraws until the checks rise again).
-        'units': [{'name': os_['service'], 'changed_state': 'restarted', 'changed_by': [daemons_path]},
+        'units': [{'name': os_['service'], 'changed_state': 'restarted', 'changed_by': [os_['daemons_path']]},
                   {'name': os_['service'], 'changed_state': 'reloaded', 'changed_by': [os_['config_path']]},
                   {'name': gate['unit'], 'changed_state': 'restarted',
-                   'changed_by': [program, config_path, unit_path]}]
+                   'changed_by': [gate['program'], gate['config'], unit_path]}]
         + ([{'name': plan['exporter_unit'], 'changed_state': 'restarted', 'changed_by': exporter_files}]
            if exporter else []),
         'services': [{'name': os_['service']}, {'name': gate['unit']}]

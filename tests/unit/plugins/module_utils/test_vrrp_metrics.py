@@ -107,9 +107,3 @@ def test_collect_reads_the_state_directory(tmp_path):
     assert got['kubeha_vrrp_transitions_total{vrrp_instance="VI_1",state="BACKUP"}'] == '4'
     assert got['kubeha_vrrp_vip_held{vrrp_instance="VI_1",vip="10.213.0.100"}'] == '1'
     assert got['kubeha_vrrp_track_script_ok{script="chk_haproxy"}'] == '0'
-
-
-@pytest.mark.parametrize('text, want', [('127.0.0.1:9650', ('127.0.0.1', 9650)),
-                                        ('[fd00::1]:9650', ('fd00::1', 9650))])
-def test_parse_listen(text, want):
-    assert M.parse_listen(text) == want

@@ -158,7 +158,7 @@ def _files(state):
 
 def test_the_leftovers_of_each_mode_are_the_other_roles_own_files():
     """What a switch retires is what the other mode's role writes (but FRR's own
-    files, and check-haproxy, which both modes run)."""
+    files, and check-haproxy and the exporters' HTTP server, which both modes run)."""
     from ansible_collections.kubeha.control_plane.plugins.module_utils.vrrp_config import HEADER
     from ansible_collections.kubeha.control_plane.plugins.plugin_utils import desired
     from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import announcer as A
@@ -167,7 +167,7 @@ def test_the_leftovers_of_each_mode_are_the_other_roles_own_files():
                       keepalived_metrics_exporter=True, keepalived_restart_on_failure=True)
     vrrp_plan, bgp_plan = build(everything), build(dict(BGP, bgp_metrics_exporter=True))
     vrrp_view, bgp_view = view(vrrp_plan, 'lb1'), view(bgp_plan, 'lb1')
-    shared = {'/usr/local/libexec/kubeha/check-haproxy'}
+    shared = {'/usr/local/libexec/kubeha/check-haproxy', '/usr/local/libexec/kubeha/exporter_http.py'}
     keepalived = desired.keepalived(vrrp_view)
     assert set(bgp_view['host']['leftovers']['files']) == (
         _files(keepalived) - shared | {keepalived['conf_file']['path']})
@@ -192,12 +192,17 @@ def test_a_mode_switch_rolls_one_load_balancer_at_a_time_the_old_holder_last():
     fresh = {'converged': False, 'held_vips': [], 'inactive_services': ['keepalived']}
     to_vrrp = build(VRRP)
     drift = {'lb1': dict(fresh, leftovers=gate), 'lb2': dict(fresh, leftovers=gate)}
-    assert R.from_drift(to_vrrp, drift) == {'order': ['lb2', 'lb1'], 'batches': [1, 1]}
+    out = R.from_drift(to_vrrp, drift)
+    assert (out['order'], out['batches']) == (['lb2', 'lb1'], [1, 1])
+    assert out['steps'] == {h: {'drain': False, 'rejoin': False} for h in ('lb1', 'lb2')}  # one holder: no drain
     keepalived = [dict(kind='unit', name='keepalived', detail='active and enabled')]
     to_bgp = build(BGP)
     drift = {'lb1': dict(fresh, leftovers=keepalived, inactive_services=['kubeha-bgp-gate.service']),
              'lb2': dict(fresh, leftovers=keepalived, inactive_services=['kubeha-bgp-gate.service'])}
-    assert R.from_drift(to_bgp, drift) == {'order': ['lb2', 'lb1'], 'batches': [1, 1]}
+    out = R.from_drift(to_bgp, drift)
+    assert (out['order'], out['batches']) == (['lb2', 'lb1'], [1, 1])
+    # the new gate does not run yet (nothing to drain); each announces before the next goes
+    assert out['steps'] == {h: {'drain': False, 'rejoin': True} for h in ('lb1', 'lb2')}
     # a unit only enabled (stopped) is not an announcer that serves: a first converge
     drift['lb1']['leftovers'] = drift['lb2']['leftovers'] = [dict(keepalived[0], detail='enabled')]
     assert R.from_drift(to_bgp, drift)['batches'] == [2]
