@@ -71,19 +71,32 @@ def keepalived_conf_params(state, auth_pass):
     return desired.keepalived_conf_params(plain(state), auth_pass)
 
 
-def drift_args(view, auth_pass, bgp_peers=None):
+def desired_state(view, bgp_peers=None):
+    """What a load balancer should have, computed once per run: {role: its
+    role_state} for haproxy and the host's announcer role (keepalived, or bgp).
+    site.yml keeps it as the host's __kubeha_desired, which the drift check
+    (drift_args) and the roles read; a role run in a play of one's own computes
+    its own part once, the same way."""
+    view = plain(view)
+    announcer = view['host']['announcer']['role'].rsplit('.', 1)[-1]
+    return {'haproxy': role_state(view, 'haproxy'), announcer: role_state(view, announcer, bgp_peers)}
+
+
+def drift_args(view, auth_pass, bgp_peers=None, state=None):
     """Both roles' wanted state on a load balancer (haproxy, and keepalived or, in
     BGP mode, bgp), as kubeha.control_plane.drift reads it, plus ``service`` (the
-    VIP's own unit: keepalived, or the BGP gate): one call per host."""
+    VIP's own unit: keepalived, or the BGP gate): one call per host. ``state``:
+    desired_state's result, when the run has it (nothing is rendered again)."""
     view = plain(view)
-    ha = role_state(view, 'haproxy')
-    if view['host'].get('vip_mode') == 'bgp':
-        bg = role_state(view, 'bgp', bgp_peers)
+    state = plain(state) if state else desired_state(view, bgp_peers)
+    ha = state['haproxy']
+    if 'bgp' in state:
+        bg = state['bgp']
         return {'packages': ha['packages'] + bg['packages'], 'users': bg['users'],
                 'directories': bg['directories'], 'files': desired.digests(ha['files'] + bg['files']),
                 'services': ha['services'] + bg['services'], 'service': bg['service'],
                 'leftovers': view['host']['leftovers']}
-    ka = role_state(view, 'keepalived')
+    ka = state['keepalived']
     conf = keepalived_conf(desired.keepalived_conf_params(ka, auth_pass))
     conf_file = dict(ka['conf_file'], sha256=hashlib.sha256(conf.encode('utf-8')).hexdigest())
     return {'packages': ha['packages'] + ka['packages'], 'users': ka['users'], 'directories': ka['directories'],
@@ -95,4 +108,5 @@ def drift_args(view, auth_pass, bgp_peers=None):
 class FilterModule(object):
     def filters(self):
         return {'keepalived_conf': keepalived_conf, 'file_digests': file_digests, 'role_state': role_state,
-                'keepalived_conf_params': keepalived_conf_params, 'drift_args': drift_args}
+                'keepalived_conf_params': keepalived_conf_params, 'drift_args': drift_args,
+                'desired_state': desired_state}

@@ -32,7 +32,7 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.wire import s
 
 
 def _healthy(lb):
-    return bool(lb.get('keepalived') and lb.get('haproxy') and lb.get('backends_up'))
+    return bool(lb.get('announcer') and lb.get('haproxy') and lb.get('backends_up'))
 
 
 def _expected_holder(lbs, preempt, order=None):
@@ -76,7 +76,7 @@ def _vrrp_violations(lbs, holders, violations):
     masters = [lb['host'] for lb in lbs if lb.get('vrrp_state') == 'MASTER']
     for lb in lbs:
         state = lb.get('vrrp_state')
-        if not lb.get('keepalived'):
+        if not lb.get('announcer'):
             violations.append('%s: keepalived is not running' % lb['host'])
         elif state is None:
             violations.append('%s: no VRRP state recorded (the notify script has not run)'
@@ -209,7 +209,7 @@ def _table(lbs, holders, total):
     for lb in lbs:
         rows.append((lb['host'], 'load balancer', lb.get('vrrp_state') or '-',
                      str(lb.get('priority') or '-'), 'yes' if lb['host'] in holders else 'no',
-                     'active' if lb.get('keepalived') else 'DOWN',
+                     'active' if lb.get('announcer') else 'DOWN',
                      'active' if lb.get('haproxy') else 'DOWN',
                      '%d/%d' % (len(lb.get('backends_up') or []), total)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -233,7 +233,7 @@ def _bgp_violations(lbs, holders, violations, notes):
             violations.append('%s announces the VIP but its haproxy is not running' % host)
         elif host not in holders and lb.get('haproxy') and lb.get('backends_up'):
             violations.append('%s can serve but does not announce the VIP (its gate: %s)'
-                              % (host, 'running' if lb.get('gate') else 'NOT running'))
+                              % (host, 'running' if lb.get('announcer') else 'NOT running'))
         if (bgp.get('gate_state') or {}).get('standby'):
             notes.append('%s announces the VIP as a standby (a prepended path; active_passive)' % host)
 
@@ -271,7 +271,7 @@ def _bgp_table(lbs, holders, total):
         bfd = sorted(set(str(s.get('bfd')) for s in sessions.values())) or ['-']
         rows.append((lb['host'], 'load balancer', '%d/%d Established' % (len(up), len(sessions)),
                      ','.join(bfd), 'yes' if lb['host'] in holders else 'no',
-                     'active' if lb.get('gate') else 'DOWN', 'active' if lb.get('haproxy') else 'DOWN',
+                     'active' if lb.get('announcer') else 'DOWN', 'active' if lb.get('haproxy') else 'DOWN',
                      '%d/%d' % (len(lb.get('backends_up') or []), total)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ['  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]

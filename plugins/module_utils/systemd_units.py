@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bringing systemd units up in order, in the module call that wrote their files (units,
 config_files, vrrp_config): enable, then start, restart or reload, stopping at the first
-failure with its status."""
+failure with its status; and, for the units module, taking one down (stopped, or its
+processes killed) with the time just before, as the failover drill measures from it."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import time
 
 # The suboptions of a unit, as the modules' argument specs list them.
 UNIT_OPTIONS = dict(
@@ -50,6 +53,16 @@ class Units(object):
         self.result = dict((key, []) for key in NOTHING_DONE)
         self.context = context or {}
         self.linked = False  # a unit was enabled with --no-reload: reload once at the end
+        self.times = {}  # {unit: the epoch time just before its action}
+
+    def act(self, action, name, *args):
+        """systemctl ACTION [ARGS] NAME (not in check mode), noting the time just before."""
+        if self.module.check_mode:
+            return
+        self.times[name] = time.time()
+        rc, out, err = self.run(action, *(list(args) + [name]))
+        if rc != 0:
+            self.fail(name, action, rc, out, err)
 
     def failed(self, **kwargs):
         self.module.fail_json(**dict(self.context, **dict(self.result, **kwargs)))
@@ -67,8 +80,22 @@ class Units(object):
         if name not in self.result['changed_units']:
             self.result['changed_units'].append(name)
 
+    def bring_down(self, spec):
+        """``stopped``: stop it if it runs; ``killed``: SIGKILL its processes (systemd's
+        Restart= may bring it back, as after a crash). Its enablement is left as it is."""
+        name = spec['name']
+        if self.run('is-active', '--quiet', name)[0] != 0:
+            return
+        if spec['state'] == 'killed':
+            self.act('kill', name, '--signal=KILL')
+        else:
+            self.act('stop', name)
+        self._changed(name, spec['state'])
+
     def bring_up(self, spec):
         name = spec['name']
+        if spec['state'] in ('stopped', 'killed'):
+            return self.bring_down(spec)
         if spec['enabled']:  # first, so a unit that fails to start is still enabled (and a masked one named)
             rc, out, err = self.run('is-enabled', name)
             state = out.strip().splitlines()[0] if out.strip() else ''
@@ -87,11 +114,9 @@ class Units(object):
         active = self.run('is-active', '--quiet', name)[0] == 0
         if spec['state'] != 'started' or not active:
             action = {'restarted': 'restart', 'reloaded': 'reload'}[spec['state']] if active else 'start'
-            if not self.module.check_mode:
-                rc, out, err = self.run(action, name)
-                if rc != 0:
-                    self.fail(name, action, rc, out, err)
+            self.act(action, name)
             self._changed(name, {'start': 'started', 'restart': 'restarted', 'reload': 'reloaded'}[action])
+        return None
 
     def bring_up_all(self, specs, daemon_reload=False, changed_paths=()):
         """Every unit of specs in order, after a daemon-reload when asked or when a unit file of

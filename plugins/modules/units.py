@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: units
-short_description: Start, restart and enable several systemd units in one call, in order
+short_description: Start, restart, enable, stop or kill several systemd units in one call, in order
 version_added: 1.0.0
 description:
   - Brings each unit of O(units), in the order given, to O(units[].state) and enables it, in one
@@ -28,6 +28,8 @@ description:
     explicitly anyway.
   - Stops at the first unit that fails to start, with its C(systemctl status); the units after it
     are left as they were.
+  - Takes a unit down too (V(stopped), or V(killed), its processes sent SIGKILL as in a crash),
+    noting the time just before each action (RV(times)); the failover drill measures from it.
 author:
   - kubeha maintainers (@kubeha)
 extends_documentation_fragment:
@@ -58,11 +60,16 @@ options:
             not running), for a unit whose program or file changed; V(reloaded) reloads it
             (C(systemctl reload), so the service reads its new configuration and established
             connections stay) if it is running, and starts it if it is not.
+          - V(stopped) stops it if it runs; V(killed) sends its processes SIGKILL if it runs
+            (C(systemctl kill --signal=KILL); its C(Restart=) setting may bring it back). Neither
+            touches its enablement.
         type: str
-        choices: [started, restarted, reloaded]
+        choices: [started, restarted, reloaded, stopped, killed]
         default: started
       enabled:
-        description: Enable it (start at boot). A static or generated unit counts as enabled.
+        description:
+          - Enable it (start at boot). A static or generated unit counts as enabled.
+          - Ignored for V(stopped) and V(killed).
         type: bool
         default: true
   daemon_reload:
@@ -118,6 +125,23 @@ enabled:
   type: list
   elements: str
   sample: [keepalived]
+stopped:
+  description: The active units that were (or would be) stopped.
+  returned: always
+  type: list
+  elements: str
+  sample: [keepalived]
+killed:
+  description: The active units whose processes were (or would be) killed.
+  returned: always
+  type: list
+  elements: str
+  sample: [kube-apiserver]
+times:
+  description: For each unit acted on, the epoch time just before its action (none in check mode).
+  returned: always
+  type: dict
+  sample: {keepalived: 1796690401.645}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -129,15 +153,17 @@ def main():
         argument_spec=dict(
             units=dict(type='list', elements='dict', required=True, options=dict(
                 name=dict(type='str', required=True),
-                state=dict(type='str', choices=['started', 'restarted', 'reloaded'], default='started'),
+                state=dict(type='str', choices=['started', 'restarted', 'reloaded', 'stopped', 'killed'],
+                           default='started'),
                 enabled=dict(type='bool', default=True))),
             daemon_reload=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     units = Units(module)
+    units.result.update(stopped=[], killed=[])
     result = units.bring_up_all(module.params['units'], daemon_reload=module.params['daemon_reload'])
-    module.exit_json(changed=bool(result['changed_units']), **result)
+    module.exit_json(changed=bool(result['changed_units']), times=units.times, **result)
 
 
 if __name__ == '__main__':

@@ -206,7 +206,7 @@ DUMMY_VAULT = EXAMPLES / 'dummy-vault-password'
 
 @pytest.mark.parametrize('name, line', [
     ('minimal', 'lb2 in kubeha_loadbalancers'),
-    ('bgp', 'lb2 in kubeha_loadbalancers, kubeha_cluster_kubernetes, kubeha_bgp'),
+    ('bgp', 'lb2 in kubeha_loadbalancers, kubeha_cluster_kubernetes, kubeha_all_serve'),
     ('fleet', 'stg-lb1 in kubeha_loadbalancers, kubeha_cluster_staging'),
 ])
 def test_every_example_inventory_plans_cleanly_with_its_vault(name, line):

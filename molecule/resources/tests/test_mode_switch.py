@@ -103,13 +103,13 @@ def test_a_switch_to_bgp_and_back_leaves_nothing_of_the_other_mode(bgp_inventory
     finally:
         node(T['lbs'][1]).run('ip addr del %s/32 dev lo' % BGP_VIP)
     # a change that drains and then fails (the router is gone, so the load balancer
-    # never announces again): the hand-off it turned on is ended everywhere
+    # never announces again): the hand-off its drain turned on is ended everywhere
     node(T['client']).check_output('systemctl stop frr')
     try:
         rc, out = playbook(bgp_inventory, 'site.yml', '-e', 'bgp_gate_rise=3')
     finally:
         node(T['client']).check_output('systemctl start frr')
-    assert rc != 0 and 'the hand-off it turned on is ended' in out, out[-3000:]
+    assert rc != 0 and 'the hand-off its drain turned on is ended' in out, out[-3000:]
     assert [lb for lb in T['lbs'] if node(lb).run('ip link show kubeha-handoff').rc == 0] == []
     rc, out = playbook(LAB, 'site.yml')
     assert rc == 0, out[-3000:]

@@ -23,18 +23,42 @@ FRR_MARKER = 'route-map KUBEHA-ANNOUNCE'
 KEEPALIVED_MARKER = 'kubeha.control_plane.vrrp_config'  # in vrrp_config's HEADER
 
 
+# The role that is each mode's announcer. Its task files are the interface the
+# playbooks call (docs/README.md, "A new VIP mode"): main.yml (converge),
+# serving.yml (does it serve: __kubeha_serving), drain.yml and rejoin.yml (out
+# of the path and back, on the load balancer changed), drill.yml (break and
+# restore one of its services, on every load balancer of the cluster).
+ROLES = {'vrrp': 'kubeha.control_plane.keepalived', 'bgp': 'kubeha.control_plane.bgp'}
+
+
 def announcer(haproxy_os, vrrp, bgp):
-    """What puts this load balancer in the VIP's path and takes it out: ``unit``,
-    keepalived (VRRP: its stop hands the VIP over at priority 0) or the BGP gate
-    (its stop withdraws the route at once); ``packages``, the load balancer's
-    own (haproxy's and the announcer's: maintenance's upgrade). The plan has it
-    with the default OS's packages, and with the host's once the facts are in."""
+    """What the playbooks ask of this load balancer's VIP mode, so that none of
+    them tests the mode's name: ``mode`` and ``role`` (the role's task files are
+    the interface), ``unit`` (keepalived, whose stop hands the VIP over at
+    priority 0, or the BGP gate, whose stop withdraws the route at once),
+    ``packages`` (haproxy's and the announcer's: maintenance's upgrade),
+    ``services`` (verify reads them running), ``serves`` (``one`` load balancer
+    of the cluster at a time, or ``every`` one), ``on_segment`` (the VIP is an
+    address on a shared segment: the ARP and VRID checks apply), ``reads`` (the
+    role's serving.yml reads more than vip_holder does: verify includes it),
+    ``drain_paths`` (a change of one of these interrupts serving: a rolling
+    change drains first; with ``serves: every`` only) and ``drill`` (the
+    announcer's own service the drill stops, and the step's name). The plan
+    has it with the default OS's packages, and with the host's once the facts
+    are in."""
     if bgp is not None:
         unit, packages = bgp['gate']['unit'], bgp['os']['packages']
+        out = dict(mode='bgp', serves='every', on_segment=False, reads=True,
+                   services=['haproxy', unit], drain_paths=list(bgp['drain_paths']),
+                   drill=dict(step='frr', service=bgp['os']['service']))
     else:
         unit, packages = vrrp['os']['service'], vrrp['os']['packages']
-    return dict(unit=unit, packages=list(haproxy_os['packages']) + [p for p in packages
-                                                                    if p not in haproxy_os['packages']])
+        out = dict(mode='vrrp', serves='one', on_segment=True, reads=False,
+                   services=[unit, 'haproxy'], drain_paths=[],
+                   drill=dict(step='keepalived', service=unit))
+    out.update(role=ROLES[out['mode']], unit=unit,
+               packages=list(haproxy_os['packages']) + [p for p in packages if p not in haproxy_os['packages']])
+    return out
 
 
 def _bgp_own():

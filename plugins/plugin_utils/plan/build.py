@@ -92,25 +92,9 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     """
     problems, warnings = Problems(), Problems()
     clusters = clusters_of(settings, groups, problems)
-    lbs_all = [h for cluster in clusters for h in cluster[1]]
     unreadable = unreadable or {}
-    R.check_unreadable(unreadable, lbs_all, problems)
-    everyone = []
-    for cluster in clusters:
-        for host in cluster[1] + cluster[2] + cluster[3]:
-            if host not in everyone:
-                everyone.append(host)
-    for host in everyone:
-        raw.setdefault(host, {})
-    R.check_known(everyone, raw, set(specs), settings.get('kubeha_strict_variables'), problems, warnings)
-    # haproxy_ and keepalived_ settings matter on the load balancers only (a
-    # group_vars/all typo is reported once per load balancer, not per node).
-    effs = dict((h, effective(raw[h] if h in lbs_all else dict(
-        (k, v) for k, v in raw[h].items() if not k.startswith(LB_ONLY)), defaults, specs, h, problems))
-        for h in everyone)
-    R.check_addresses(everyone, raw, problems)
-    for host in everyone:
-        S.check_strings(host, effs[host], problems)
+    R.check_unreadable(unreadable, [h for cluster in clusters for h in cluster[1]], problems)
+    everyone, effs = _effective(clusters, raw, defaults, specs, settings, problems, warnings)
     inventory = _Inventory(raw, effs, settings, unreadable, problems, defaults)
     clusters, retiring = _retiring(clusters, effs, problems)
 
@@ -134,6 +118,30 @@ def build(raw, groups, settings, defaults, specs, facts=None, unreadable=None):
     return with_facts(plan, facts) if facts else plan
 
 
+def _effective(clusters, raw, defaults, specs, settings, problems, warnings):
+    """Every host of the clusters, in order, and its effective variables (the
+    inventory's over the roles' defaults, typed by the specs), each checked:
+    known names, addresses, the form of every string."""
+    lbs_all = [h for cluster in clusters for h in cluster[1]]
+    everyone = []
+    for cluster in clusters:
+        for host in cluster[1] + cluster[2] + cluster[3]:
+            if host not in everyone:
+                everyone.append(host)
+    for host in everyone:
+        raw.setdefault(host, {})
+    R.check_known(everyone, raw, set(specs), settings.get('kubeha_strict_variables'), problems, warnings)
+    # haproxy_ and keepalived_ settings matter on the load balancers only (a
+    # group_vars/all typo is reported once per load balancer, not per node).
+    effs = dict((h, effective(raw[h] if h in lbs_all else dict(
+        (k, v) for k, v in raw[h].items() if not k.startswith(LB_ONLY)), defaults, specs, h, problems))
+        for h in everyone)
+    R.check_addresses(everyone, raw, problems)
+    for host in everyone:
+        S.check_strings(host, effs[host], problems)
+    return everyone, effs
+
+
 def _retiring(clusters, effs, problems):
     """The clusters without the load balancers whose kubeha_lb_state is absent,
     and {retired load balancer: its cluster}. A cluster keeps at least one."""
@@ -154,8 +162,8 @@ def groups_of(clusters, retired=None, renamed=(), routed=()):
     kubeha_clients by what the host does, kubeha_cluster_<name> by cluster;
     kubeha_retired for the load balancers with kubeha_lb_state: absent;
     kubeha_set_hostname for the load balancers and control-plane nodes among
-    ``renamed`` (kubeha_set_hostname: true); kubeha_bgp for the load balancers
-    among ``routed`` (kubeha_vip_mode: bgp)."""
+    ``renamed`` (kubeha_set_hostname: true); kubeha_all_serve for the load balancers
+    among ``routed`` (kubeha_vip_mode: bgp: every one serves)."""
     out = dict((host, ['kubeha_retired']) for host in retired or {})
     for name, lbs, cps, clients in clusters:
         for host in lbs + cps + clients:
@@ -163,7 +171,7 @@ def groups_of(clusters, retired=None, renamed=(), routed=()):
             for group, members in (('kubeha_loadbalancers', lbs), ('kubeha_control_plane', cps),
                                    ('kubeha_clients', clients), ('kubeha_cluster_' + name, [host]),
                                    ('kubeha_set_hostname', [h for h in lbs + cps if h in renamed]),
-                                   ('kubeha_bgp', [h for h in lbs if h in routed])):
+                                   ('kubeha_all_serve', [h for h in lbs if h in routed])):
                 if host in members and group not in entry:
                     entry.append(group)
     return out

@@ -33,6 +33,7 @@ def endpoint(name, members, effs, prios, raw, plan_hosts):
         name=name,
         # vrrp: one holder at a time; bgp: every load balancer that can serve announces the VIP
         mode='bgp' if first.get('kubeha_vip_mode') == 'bgp' else 'vrrp',
+        serves='every' if first.get('kubeha_vip_mode') == 'bgp' else 'one',  # as the hosts' announcer says
         vip=address,
         vip_cidr=vip_cidr(first.get('kubeha_vip') or '') if lbs else '',
         vips=ips,

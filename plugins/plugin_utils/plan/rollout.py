@@ -40,7 +40,7 @@ def rollout(plan, holders, pending=None, joining=(), switching=()):
         if moving:  # a mode switch: one at a time, the old mode's holder last
             ranks.append([[h] for h in reversed(ep.get('by_priority') or lbs) if h in todo])
             continue
-        if ep.get('mode') == 'bgp':  # every one serves: one at a time, each drained first
+        if ep.get('serves') == 'every':  # every one serves (BGP): one at a time, each drained first
             ranks.append([[h] for h in todo])
             continue
         backups = [h for h in reversed(ep['by_priority']) if h not in held and h in todo and h not in joining]
@@ -75,13 +75,34 @@ def holders(results):
 
 
 def serving(plan, drift):
-    """The load balancers in BGP mode whose gate runs ({host: drift result}): they
-    may announce the VIP, so a rollout drains them one at a time."""
+    """The load balancers of a mode in which every one serves (BGP) whose
+    announcer runs ({host: drift result}): they may announce the VIP, so a
+    rollout drains them one at a time."""
     out = []
     for host, result in drift.items():
-        bgp = plan['hosts'][host].get('bgp')
-        if bgp and bgp['gate']['unit'] not in ((result or {}).get('inactive_services') or []):
+        ann = plan['hosts'][host]['announcer']
+        if ann['serves'] == 'every' and ann['unit'] not in ((result or {}).get('inactive_services') or []):
             out.append(host)
+    return out
+
+
+def steps(plan, drift, check_mode=False):
+    """{host: the steps its change takes}, read by site.yml's batches: ``drain``,
+    take it out of the path first (its announcer's drain.yml), where every load
+    balancer serves, it serves now, and the change interrupts serving (a
+    package to install, or a file of the announcer's ``drain_paths``: a reload
+    of haproxy.cfg keeps serving, as in VRRP mode, where the holder is reloaded
+    in place); ``rejoin``, wait after the roles until it serves again and end
+    the hand-off a drain turned on (rejoin.yml), before the next batch. Check
+    mode changes nothing, so takes neither."""
+    out = {}
+    running = serving(plan, drift)
+    for host, result in drift.items():
+        ann, result = plan['hosts'][host]['announcer'], result or {}
+        rolling = ann['serves'] == 'every' and not check_mode
+        interrupts = bool(result.get('missing_packages')) or bool(
+            set(result.get('differing_paths') or []) & set(ann['drain_paths']))
+        out[host] = dict(drain=rolling and host in running and interrupts, rejoin=rolling)
     return out
 
 
@@ -91,14 +112,14 @@ def from_drift(plan, drift, check_mode=False):
     The load balancers with something to change (every one in check mode, to
     show what would change) are ordered by ``rollout``; those with nothing to
     change are left out, so they run no task at all. Returns order (the hosts
-    to change, in order; empty when nothing differs) and batches (for
-    ``serial``).
+    to change, in order; empty when nothing differs), batches (for
+    ``serial``) and steps (``steps``: what each one's change takes).
     """
     hosts = list(drift)
     pending = hosts if check_mode else [h for h in hosts if not (drift[h] or {}).get('converged')]
-    joining = [h for h in hosts if plan['hosts'][h]['vrrp']['os']['service']
-               in ((drift[h] or {}).get('inactive_services') or [])]
+    joining = [h for h in hosts if plan['hosts'][h]['announcer']['serves'] == 'one'
+               and plan['hosts'][h]['announcer']['unit'] in ((drift[h] or {}).get('inactive_services') or [])]
     switching = [h for h in hosts if any(f.get('kind') == 'unit' and 'active' in f.get('detail', '').split()
                                          for f in (drift[h] or {}).get('leftovers') or [])]
     order, batches = rollout(plan, holders(drift) + serving(plan, drift), pending, joining, switching)
-    return dict(order=order, batches=batches)
+    return dict(order=order, batches=batches, steps=steps(plan, drift, check_mode))

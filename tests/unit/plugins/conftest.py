@@ -53,6 +53,7 @@ case "$1" in
     if [ -e "$STATE/$2.rejects" ]; then echo "Job for $2 failed." >&2; exit 1; fi
     touch "$STATE/$2.reloaded" ;;
   enable) for unit; do :; done; touch "$STATE/$unit.enabled" ;;
+  stop|kill) for unit; do :; done; rm -f "$STATE/$unit.active" ;;
   status) for unit; do :; done; echo "$unit - status"; exit 3 ;;
 esac
 '''

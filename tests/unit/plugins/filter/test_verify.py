@@ -9,7 +9,7 @@ SETTINGS = {'vip': '10.213.0.100', 'preempt': True, 'control_plane': CPS}
 
 
 def lb(host, priority, holds, state, **kw):
-    entry = dict(host=host, priority=priority, holds=holds, vrrp_state=state, keepalived=True,
+    entry = dict(host=host, priority=priority, holds=holds, vrrp_state=state, announcer=True,
                  haproxy=True, backends_up=list(CPS), backends_down=[])
     entry.update(kw)
     return entry
@@ -36,7 +36,7 @@ def test_table_has_one_row_per_load_balancer():
 
 
 @pytest.mark.parametrize('lbs, message', [
-    ([lb('lb1', 101, False, 'STOP', keepalived=False), lb('lb2', 100, False, 'STOP', keepalived=False)],
+    ([lb('lb1', 101, False, 'STOP', announcer=False), lb('lb2', 100, False, 'STOP', announcer=False)],
      'no holder: no load balancer holds VIP 10.213.0.100'),
     ([lb('lb1', 101, True, 'MASTER'), lb('lb2', 100, True, 'MASTER')],
      'split brain: VIP 10.213.0.100 is held by lb1 and lb2'),

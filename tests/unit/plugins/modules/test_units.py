@@ -107,3 +107,26 @@ def test_check_mode_says_it_would_reload(systemd, run_module):
     (systemd / 'haproxy.enabled').touch()
     result = run_module(units, {'_ansible_check_mode': True, 'units': [{'name': 'haproxy', 'state': 'reloaded'}]})
     assert result['changed'] and result['reloaded'] == ['haproxy'] and systemd.calls() == []
+
+
+@pytest.mark.parametrize('state, call', [('stopped', 'stop keepalived'), ('killed', 'kill --signal=KILL keepalived')])
+def test_a_running_unit_is_taken_down_with_the_time_just_before(systemd, run_module, state, call):
+    (systemd / 'keepalived.active').touch()
+    (systemd / 'keepalived.enabled').touch()
+    before = __import__('time').time()
+    result = run_module(units, {'units': [{'name': 'keepalived', 'state': state}, {'name': 'haproxy', 'state': state}]})
+    assert result['changed'] and result[state] == ['keepalived'] and result['changed_units'] == ['keepalived']
+    assert systemd.calls() == [call]  # haproxy was not running: nothing to do; enablement untouched
+    assert before <= result['times']['keepalived'] <= __import__('time').time()
+    assert list(result['times']) == ['keepalived']
+    assert (systemd / 'keepalived.enabled').exists() and not (systemd / 'keepalived.active').exists()
+
+
+def test_starting_notes_the_time_just_before_and_check_mode_notes_none(systemd, run_module):
+    (systemd / 'keepalived.enabled').touch()
+    checked = run_module(units, {'_ansible_check_mode': True, 'units': [{'name': 'keepalived', 'state': 'stopped'},
+                                                                         {'name': 'keepalived'}]})
+    assert checked['times'] == {} and systemd.calls() == []
+    result = run_module(units, {'units': [{'name': 'keepalived'}]})
+    assert set(result['times']) == {'keepalived'} and result['started'] == ['keepalived']
+

@@ -10,7 +10,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.filter.core import to_nice_json
 from ansible.template import Templar
 
-from ansible_collections.kubeha.control_plane.plugins.filter.desired import drift_args, keepalived_conf, role_state
+from ansible_collections.kubeha.control_plane.plugins.filter.desired import (desired_state, drift_args, keepalived_conf,
+                                                                             role_state)
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils import desired
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import endpoint
 
@@ -101,3 +102,19 @@ def test_drift_args_are_both_roles_as_digests_with_the_secret_in_keepalived_conf
     assert 'auth_pass secret1' in conf
     assert args['files'][-1]['sha256'] == hashlib.sha256(conf.encode()).hexdigest()
     assert drift_args(v, 'secret2')['files'][-1]['sha256'] != args['files'][-1]['sha256']
+
+
+def test_the_state_is_rendered_once_and_the_drift_check_reads_it(monkeypatch):
+    """desired_state holds haproxy's and the announcer's role state; drift_args
+    given it renders nothing again, and says what it would have computed."""
+    v = view(keepalived_interface='eth0')
+    state = desired_state(v)
+    assert sorted(state) == ['haproxy', 'keepalived']
+    assert state['keepalived'] == role_state(v, 'keepalived')
+    want = drift_args(v, 'secret1')
+    calls = []
+    monkeypatch.setattr(desired, 'haproxy', lambda *a: calls.append(a))
+    monkeypatch.setattr(desired, 'keepalived', lambda *a: calls.append(a))
+    assert drift_args(v, 'secret1', None, state) == want
+    assert calls == []
+

@@ -51,15 +51,24 @@ def test_a_bgp_inventory_is_clean_and_planned():
     assert b['os']['packages'] == ['frr', 'frr-pythontools', 'curl', 'iptables']
     assert lb1['vrrp']['check_vrid_on_wire'] is False
     assert b['check']['track_peer_urls'] == ['https://192.168.1.10:6443/readyz']
-    assert set(plan['groups']['lb1']) >= {'kubeha_loadbalancers', 'kubeha_bgp'}
+    assert set(plan['groups']['lb1']) >= {'kubeha_loadbalancers', 'kubeha_all_serve'}
 
 
-def test_maintenance_takes_a_load_balancer_out_with_its_announcer():
+def test_each_mode_offers_the_same_announcer_interface():
     routed, vrrp = bgp(with_facts=True)['hosts']['lb1'], build({'kubeha_vip': '192.168.1.100'},
                                                                with_facts=True)['hosts']['lb1']
-    assert routed['announcer'] == {'unit': 'kubeha-bgp-gate.service',
-                                   'packages': ['haproxy', 'frr', 'frr-pythontools', 'curl', 'iptables']}
-    assert vrrp['announcer'] == {'unit': 'keepalived', 'packages': ['haproxy', 'keepalived', 'curl']}
+    assert set(routed['announcer']) == set(vrrp['announcer'])  # one interface, whatever the mode
+    assert {k: routed['announcer'][k] for k in ('unit', 'packages', 'role', 'serves', 'services', 'drill')} == {
+        'unit': 'kubeha-bgp-gate.service', 'packages': ['haproxy', 'frr', 'frr-pythontools', 'curl', 'iptables'],
+        'role': 'kubeha.control_plane.bgp', 'serves': 'every', 'services': ['haproxy', 'kubeha-bgp-gate.service'],
+        'drill': {'step': 'frr', 'service': 'frr'}}
+    assert routed['announcer']['drain_paths'] == routed['bgp']['drain_paths']
+    assert (routed['announcer']['on_segment'], routed['announcer']['reads']) == (False, True)
+    assert {k: vrrp['announcer'][k] for k in ('unit', 'packages', 'role', 'serves', 'services', 'drain_paths')} == {
+        'unit': 'keepalived', 'packages': ['haproxy', 'keepalived', 'curl'],
+        'role': 'kubeha.control_plane.keepalived', 'serves': 'one', 'services': ['keepalived', 'haproxy'],
+        'drain_paths': []}
+    assert (vrrp['announcer']['on_segment'], vrrp['announcer']['reads']) == (True, False)
     # maintenance.yml plans without facts: the same, with the default OS's packages
     assert bgp()['hosts']['lb1']['announcer'] == routed['announcer']
 
@@ -110,11 +119,20 @@ def test_an_ipv6_vip_needs_an_ipv6_peer():
 
 def test_a_rollout_in_bgp_mode_drains_one_load_balancer_at_a_time():
     plan = bgp(with_facts=True)
-    running = {'converged': False, 'held_vips': [], 'inactive_services': []}
+    running = {'converged': False, 'held_vips': [], 'inactive_services': [], 'missing_packages': [],
+               'differing_paths': ['/etc/frr/frr.conf']}
     drift = {'lb1': dict(running), 'lb2': dict(running)}
-    assert R.from_drift(plan, drift) == {'order': ['lb1', 'lb2'], 'batches': [1, 1]}
+    out = R.from_drift(plan, drift)
+    assert (out['order'], out['batches']) == (['lb1', 'lb2'], [1, 1])
+    assert out['steps'] == {h: {'drain': True, 'rejoin': True} for h in ('lb1', 'lb2')}
+    # haproxy.cfg alone is reloaded in place: no drain, but each is waited for before the next
+    reload = dict(running, differing_paths=['/etc/haproxy/haproxy.cfg'])
+    assert R.from_drift(plan, {'lb1': reload, 'lb2': reload})['steps']['lb1'] == {'drain': False, 'rejoin': True}
+    assert R.from_drift(plan, drift, check_mode=True)['steps']['lb1'] == {'drain': False, 'rejoin': False}
     first = dict(running, inactive_services=['haproxy', 'frr', 'kubeha-bgp-gate.service'])
-    assert R.from_drift(plan, {'lb1': first, 'lb2': dict(first)})['batches'] == [2]  # a first converge
+    out = R.from_drift(plan, {'lb1': first, 'lb2': dict(first)})
+    assert out['batches'] == [2]  # a first converge
+    assert out['steps']['lb1'] == {'drain': False, 'rejoin': True}  # its gate does not run: nothing to drain
 
 
 def test_a_retired_bgp_load_balancer_stops_its_gate_first():
