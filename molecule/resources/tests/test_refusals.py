@@ -95,7 +95,9 @@ def test_a_port_another_process_holds_is_refused_naming_it():
 
 def test_other_group_names(tmp_path):
     """The lab's own hosts with the groups called lbs / apiservers / testers: site
-    converges with no change, verify passes, a drill step and a maintenance run."""
+    converges with no change, verify passes, a drill step and a maintenance run.
+    Each of the four plans once, maintenance and the drill included, though both
+    import verify.yml (which plans when run alone)."""
     hosts = yaml.safe_load(open(os.path.join(LAB, 'hosts.yml')))
     children = hosts['all']['children']
     renamed = {'loadbalancers': 'lbs', 'control_plane': 'apiservers', 'clients': 'testers'}
@@ -110,12 +112,15 @@ def test_other_group_names(tmp_path):
     assert out.count(PLANNED) == 1 and out.count(COMPLETED) == 1, out[-3000:]  # once per run
     rc, out = playbook(inventory, 'playbooks/verify.yml')
     assert rc == 0 and 'phase: healthy (%d/%d apiservers ready)' % (len(T['cps']), len(T['cps'])) in out, out[-3000:]
+    assert out.count(PLANNED) == 1, out[-3000:]
     rc, out = playbook(inventory, 'playbooks/failover_drill.yml', '-e', 'drill_confirm=true',
                        '--tags', 'keepalived')
     assert rc == 0 and 'VIP moved' in out, out[-3000:]
+    assert out.count(PLANNED) == 1 and out.count('phase: healthy') >= 2, out[-3000:]  # two verifies, one plan
     backup = [lb for lb in T['lbs'] if lb != T['lbs'][0]][0]
     rc, out = playbook(inventory, 'playbooks/maintenance.yml', '-e', 'maintenance_target=%s' % backup)
-    assert rc == 0, out[-3000:]
+    assert rc == 0 and 'Take it out of the VIP' in out and 'phase: healthy' in out, out[-3000:]
+    assert out.count(PLANNED) == 1, out[-3000:]
 
 
 def test_the_roles_in_a_play_of_ones_own_plan_once(tmp_path):
