@@ -113,7 +113,7 @@ def stream_worker(index, host, port, context, emit, stopping, timeout, stall):
             time.sleep(0.01)
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--host', required=True)
     parser.add_argument('--port', type=int, default=6443)
@@ -126,28 +126,13 @@ def main(argv=None):
                         help='seconds without data after which a stream counts as broken')
     parser.add_argument('--stop-file', default='')
     parser.add_argument('--out', default='-')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def send_requests(args, context, out, lock, stopping):
+    """New connections at args.rate until the duration, the stop file or
+    SIGTERM; a tick record every TICK_S. Returns how many were sent."""
     duration = min(args.duration, MAX_DURATION)
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    out = sys.stdout if args.out == '-' else open(args.out, 'w', buffering=1)
-    lock = threading.Lock()
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-
-    def emit(record):
-        with lock:
-            out.write(json.dumps(record, sort_keys=True) + '\n')
-
-    emit({'type': 'meta', 't': time.time(), 'host': args.host, 'port': args.port,
-          'path': args.path, 'rate': args.rate, 'timeout': args.timeout,
-          'streams': args.streams, 'python': sys.version.split()[0]})
-    for index in range(args.streams):
-        threading.Thread(target=stream_worker, daemon=True,
-                         args=(index, args.host, args.port, context, emit, stopping,
-                               args.timeout, args.stream_stall)).start()
     workers = max(8, int(args.rate * args.timeout * 2))
     start = time.monotonic()
     sent = 0
@@ -183,6 +168,31 @@ def main(argv=None):
             pool.submit(run, sent, scheduled)
             sent += 1
         stopping.set()
+    return sent
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    out = sys.stdout if args.out == '-' else open(args.out, 'w', buffering=1)
+    lock = threading.Lock()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def emit(record):
+        with lock:
+            out.write(json.dumps(record, sort_keys=True) + '\n')
+
+    emit({'type': 'meta', 't': time.time(), 'host': args.host, 'port': args.port,
+          'path': args.path, 'rate': args.rate, 'timeout': args.timeout,
+          'streams': args.streams, 'python': sys.version.split()[0]})
+    for index in range(args.streams):
+        threading.Thread(target=stream_worker, daemon=True,
+                         args=(index, args.host, args.port, context, emit, stopping,
+                               args.timeout, args.stream_stall)).start()
+    sent = send_requests(args, context, out, lock, stopping)
     emit({'type': 'end', 't': time.time(), 'sent': sent})
     if out is not sys.stdout:
         out.close()

@@ -371,7 +371,7 @@ def converge_only(args):
     return 0
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('-n', '--repeat', type=int, default=int(os.environ.get('BENCH_N', 5)))
     parser.add_argument('--repeat-heavy', type=int, default=int(os.environ.get('BENCH_N_HEAVY', 5)),
@@ -390,7 +390,38 @@ def main():
     parser.add_argument('--no-kubectl', dest='kubectl', action='store_false',
                         help='no kubectl beside the probe in the VIP cases')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'results.json'))
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def run_profile(profile, args, results):
+    """Converge the lab with ``profile``, then run every case of it, saving after each run."""
+    print('== profile %s: converge' % profile, flush=True)
+    if not args.no_converge_times and profile == 'default':
+        results['runs'].append(converge_times(profile))
+        results['runs'].extend(fleet_converge_times())  # the lab is left as it was
+    else:
+        playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
+    steady(profile)
+    if not wait(lambda: lab.vrrp_quiet(5.0), 90, 0.5):
+        raise RuntimeError('VRRP did not settle after the %s converge' % profile)
+    steady(profile)
+    lab.install_probes()
+    for case in args.cases.split(','):
+        if profile == 'guide' and not CASES[case].guide:
+            continue
+        reps = args.repeat_heavy if CASES[case].heavy else args.repeat
+        reps = min(reps, CASES[case].max_reps or reps)
+        for rep in range(reps):
+            summary = run_case(case, profile, rep, args, reps)
+            print('%-8s %-26s #%d failed=%-4d outage=%.3fs vip_move=%s' % (
+                profile, case, rep, summary['failed'], summary['outage_s'], summary['vip_move_s']), flush=True)
+            results['runs'].append(summary)
+            with open(args.out, 'w') as handle:
+                json.dump(results, handle)
+
+
+def main():
+    args = parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     if args.converge_only:
         return converge_only(args)
@@ -401,29 +432,7 @@ def main():
                            'haproxy': dexec(lab.LBS[0], 'haproxy -v | head -1', check=False).strip(),
                            'keepalived': dexec(lab.LBS[0], 'keepalived --version 2>&1 | head -1', check=False).strip()}}
     for profile in args.profiles.split(','):
-        print('== profile %s: converge' % profile, flush=True)
-        if not args.no_converge_times and profile == 'default':
-            results['runs'].append(converge_times(profile))
-            results['runs'].extend(fleet_converge_times())  # the lab is left as it was
-        else:
-            playbook('site.yml', '-e', 'kubeha_profile=%s' % profile)
-        steady(profile)
-        if not wait(lambda: lab.vrrp_quiet(5.0), 90, 0.5):
-            raise RuntimeError('VRRP did not settle after the %s converge' % profile)
-        steady(profile)
-        lab.install_probes()
-        for case in args.cases.split(','):
-            if profile == 'guide' and not CASES[case].guide:
-                continue
-            reps = args.repeat_heavy if CASES[case].heavy else args.repeat
-            reps = min(reps, CASES[case].max_reps or reps)
-            for rep in range(reps):
-                summary = run_case(case, profile, rep, args, reps)
-                print('%-8s %-26s #%d failed=%-4d outage=%.3fs vip_move=%s' % (
-                    profile, case, rep, summary['failed'], summary['outage_s'], summary['vip_move_s']), flush=True)
-                results['runs'].append(summary)
-                with open(args.out, 'w') as handle:
-                    json.dump(results, handle)
+        run_profile(profile, args, results)
     if args.profiles.split(',')[-1] != 'default' or (
             'config_change' in args.cases.split(',') and args.repeat_heavy == 1):
         print('== back to the default profile and configuration', flush=True)

@@ -482,16 +482,14 @@ def _render_addresses(inst):
     return out
 
 
-def argument_spec():
-    """The vrrp_config module's options (kept in step with its DOCUMENTATION,
-    which ansible-test sanity compares); the keepalived_conf filter normalises
-    its input with it too, so both render the same text."""
+def _instance_options():
+    """A vrrp_instance's options (argument_spec's instances)."""
     track = dict(name=dict(type='str', required=True), weight=dict(type='int'))
     auth = dict(
         auth_type=dict(type='str', choices=['PASS', 'AH'], default='PASS'),
         auth_pass=dict(type='str', required=True, no_log=True),
     )
-    instance = dict(
+    return dict(
         name=dict(type='str', required=True),
         interface=dict(type='str', required=True),
         virtual_router_id=dict(type='int', required=True),
@@ -513,6 +511,13 @@ def argument_spec():
         garp_master_refresh=dict(type='int'),
         notify=dict(type='path'),
     )
+
+
+def argument_spec():
+    """The vrrp_config module's options (kept in step with its DOCUMENTATION,
+    which ansible-test sanity compares); the keepalived_conf filter normalises
+    its input with it too, so both render the same text."""
+    instance = _instance_options()
     script = dict(
         name=dict(type='str', required=True),
         script=dict(type='str', required=True),

@@ -389,54 +389,51 @@ def state_differences(module, params):
     return differences + found, differing_paths, missing, inactive
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            packages=dict(type='list', elements='str', default=[]),
-            users=dict(type='list', elements='str', default=[]),
-            directories=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True), owner=dict(type='str'),
-                group=dict(type='str'), mode=dict(type='str'))),
-            files=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True),
-                state=dict(type='str', choices=['present', 'absent'], default='present'),
-                sha256=dict(type='str'), owner=dict(type='str'), group=dict(type='str'),
-                mode=dict(type='str'))),
-            vips=dict(type='list', elements='str', default=[]),
-            services=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True), active=dict(type='bool', default=True),
-                enabled=dict(type='bool', default=True))),
-            wire_listen=dict(type='dict', options=dict(
-                interface=dict(type='str', default=''), address=dict(type='str'),
-                seconds=dict(type='float', default=3.0),
-                unless_active=dict(type='list', elements='str', default=[]),
-                result_file=dict(type='str', default=''))),
-            leftovers=dict(type='dict', default={}),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    listening = params['wire_listen'] or {}
-    listener = None
+ARGUMENT_SPEC = dict(
+    packages=dict(type='list', elements='str', default=[]),
+    users=dict(type='list', elements='str', default=[]),
+    directories=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='path', required=True), owner=dict(type='str'),
+        group=dict(type='str'), mode=dict(type='str'))),
+    files=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='path', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        sha256=dict(type='str'), owner=dict(type='str'), group=dict(type='str'),
+        mode=dict(type='str'))),
+    vips=dict(type='list', elements='str', default=[]),
+    services=dict(type='list', elements='dict', default=[], options=dict(
+        name=dict(type='str', required=True), active=dict(type='bool', default=True),
+        enabled=dict(type='bool', default=True))),
+    wire_listen=dict(type='dict', options=dict(
+        interface=dict(type='str', default=''), address=dict(type='str'),
+        seconds=dict(type='float', default=3.0),
+        unless_active=dict(type='list', elements='str', default=[]),
+        result_file=dict(type='str', default=''))),
+    leftovers=dict(type='dict', default={}),
+)
+
+
+def start_wire(module, listening):
+    """Before the state is read: where VRRP runs here already, no listen (a
+    background one's result is dropped); without a background listen, one of
+    its own starts now, in a thread, so it hears the segment while the state
+    is read. Returns (what is left to collect, the listener or None)."""
     if listening and vrrp_runs_here(module, listening):
         if listening['result_file']:  # not needed: its cluster is past its first converge
             try:
                 wire_socket.collect(listening['result_file'], 0)
             except ValueError as exc:  # left as it is
                 module.warn('wire_listen.result_file: %s' % exc)
-        listening = {}
-    elif listening and not listening['result_file']:
-        listener = start_listening(module, listening)
-    differences, differing_paths, missing, inactive = state_differences(module, params)
-    leftovers = L.find(L.runner(module), params['leftovers']) if params['leftovers'] else []
-    differences += ['%s %s is still here (%s): it does not belong to this VIP mode, or a planned change left it'
-                    % (f['kind'], f['name'], f['detail']) for f in leftovers]
-    held_vips = []
-    if params['vips']:
-        try:
-            held_vips = held(host_addresses(module), params['vips'])
-        except ValueError as exc:
-            module.fail_json(msg='vips: %s' % exc)
+        return {}, None
+    if listening and not listening['result_file']:
+        return listening, start_listening(module, listening)
+    return listening, None
+
+
+def finish_wire(module, listening, listener):
+    """What the VRRP segment said ({} when not listened to): the background
+    listen's result, else (none to collect, or it heard another interface) a
+    listen of its own, joined here."""
     wire = {}
     if listening and listening['result_file']:
         wire = collect_background(module, listening)  # it has listened meanwhile
@@ -449,6 +446,24 @@ def main():
         if 'error' in heard:
             module.fail_json(msg='listening on the VRRP segment failed: %s' % heard['error'])
         wire = heard['report']
+    return wire
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    listening, listener = start_wire(module, params['wire_listen'] or {})
+    differences, differing_paths, missing, inactive = state_differences(module, params)
+    leftovers = L.find(L.runner(module), params['leftovers']) if params['leftovers'] else []
+    differences += ['%s %s is still here (%s): it does not belong to this VIP mode, or a planned change left it'
+                    % (f['kind'], f['name'], f['detail']) for f in leftovers]
+    held_vips = []
+    if params['vips']:
+        try:
+            held_vips = held(host_addresses(module), params['vips'])
+        except ValueError as exc:
+            module.fail_json(msg='vips: %s' % exc)
+    wire = finish_wire(module, listening, listener)
     module.exit_json(changed=False, differences=differences, differing_paths=differing_paths, missing_packages=missing,
                      converged=not differences, held_vips=held_vips, wire=wire, inactive_services=inactive,
                      leftovers=leftovers)
