@@ -12,14 +12,15 @@ LINK := .build/collections/ansible_collections/kubeha/control_plane
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 LAB := -i inventory/lab
 
-.PHONY: help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
+.PHONY: docs help deps venv link docker image lab lab-up lab-converge lab-verify lab-failover \
         lab-report lab-down test unit lint rules sanity collection release-check release importer property molecule matrix bench chaos \
         alerts clean
 
 help:
 	@echo "make lab       bring the Docker lab up, converge site.yml, verify, run the failover drill"
 	@echo "make lab-down  remove the lab"
-	@echo "make test      unit tests, lint, alert rules, sanity, collection build/install, release rehearsal, molecule scenarios"
+	@echo "make test      unit tests, lint, alert rules, docs site, sanity, collection build/install, release rehearsal, molecule scenarios"
+	@echo "make docs      build the documentation site into .build/docsite/html and check it in headless Chromium"
 	@echo "make release   write the release (changelog, version) and build the checked tarball into dist/"
 
 # ---------------------------------------------------------------- dependencies
@@ -78,7 +79,7 @@ lab-down: venv link
 	molecule destroy -s default
 
 # ---------------------------------------------------------------------- tests
-test: unit lint rules sanity collection release-check property molecule matrix
+test: unit lint rules docs sanity collection release-check property molecule matrix
 
 unit: venv link
 	pytest -q tests/unit tests/integration
@@ -99,6 +100,13 @@ rules: venv
 
 sanity: venv link
 	bash tests/sanity.sh
+
+# The documentation site (antsibull-docs + Sphinx, offline), its lint, and a
+# headless Chromium (Debian's) that opens it and follows every link:
+# .build/docsite/html (tests/docs_site.sh).
+docs: venv link
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+	bash tests/docs_site.sh
 
 collection: venv link
 	bash tests/collection_install.sh
