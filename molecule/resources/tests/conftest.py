@@ -23,7 +23,8 @@ EP = PLAN['endpoint']
 _HOSTVARS = inventory_data(INVENTORY)[0]
 T = dict(mode=EP['mode'], lbs=EP['load_balancers'], cps=EP['control_plane'], client=EP['probe_host'],
          vip=EP['vip'], port=EP['port'], preempt=EP['preempt'], priorities=EP['priorities'],
-         unicast=bool(PLAN['hosts'][EP['load_balancers'][0]]['vrrp']['instance']['unicast_peers']),
+         # VRRP over unicast (BGP mode has no vrrp block)
+         unicast=bool(((PLAN['hosts'][EP['load_balancers'][0]]['vrrp'] or {}).get('instance') or {}).get('unicast_peers')),
          health_timer=str(_HOSTVARS[EP['load_balancers'][0]].get('keepalived_health_timer')).lower() == 'true',
          state_dir=EP['state_dir'], instance=EP['instance'],
          socket=PLAN['hosts'][EP['load_balancers'][0]]['haproxy']['socket'])

@@ -209,34 +209,27 @@ def _load_balancer(host, cluster, members, prios, inventory):
         R.check_vrrp_settings(host, eff, peers, inventory.settings['kubeha_lb_group'],
                               inventory.unreadable.get(host, {}), problems)
     vip_ips = [str(v.ip) for v in (vip, vip6) if v is not None]
-    # the interface: keepalived_interface, or (with_facts) the one that holds the VIP's subnet
-    vrrp = _vrrp(host, eff, (vip, vip6), eff.get('keepalived_interface') or '', dict(
-        address=address, priority=prios[host], top=max(prios.values()),
-        peers=[inventory.address(p) for p in peers], peer_priorities=[prios[p] for p in peers]))
-    vrrp.update(host_addresses=[inventory.address(h) for h in lbs],
-                track_peer_urls=(K.peer_frontend_urls(peers, inventory.effs, inventory.raw, vip_ips)
-                                 if (vrrp['scripts'] or routed) and eff.get('keepalived_track_ask_peers') else []))
-    if vip is not None and not routed:
-        secret = ({'authentication': dict(auth_type='PASS', auth_pass=eff['keepalived_auth_pass'])}
-                  if vrrp['vrrp_version'] == 2 and eff.get('keepalived_auth_pass') else {})
-        R.check_vrrp_rules(host, dict(vrrp, instances=[vrrp['instance']]), secret, problems)
+    # the serving check (keepalived's track script, or the BGP gate's check)
+    check = _serving_check(eff, peers, inventory, vip_ips, routed)
+    vrrp = bgp = None
+    if not routed:  # BGP mode has no vrrp block
+        vrrp = _vrrp_host(host, eff, (vip, vip6), check, dict(
+            address=address, priority=prios[host], top=max(prios.values()),
+            peers=[inventory.address(p) for p in peers], peer_priorities=[prios[p] for p in peers]),
+            [inventory.address(h) for h in lbs], problems)
     listen = H.metrics_address(eff, address)
     R.check_metrics(host, eff, listen, vip_ips, problems)
     metrics = H.metrics(eff, listen)
-    vrrp['exporter'] = metrics['vrrp']  # the VRRP exporter's listen address ('' when off)
-    vrrp['fact'] = K.fact(eff, prios[host])  # what the keepalived role records (K.FACT_FILE)
-    vrrp.update(fact_file=K.FACT_FILE, fact_dir=K.FACT_DIR, units=dict(K.UNITS))
-    bgp = None
     if routed:
-        vrrp['check_vrid_on_wire'] = False  # no VRRP runs: nothing to listen for
-        bgp = B.host(eff, address, vip_ips, dict(
-            (k, vrrp[k]) for k in ('track_url', 'track_timeout', 'track_peer_urls', 'track_overload_hold')))
+        bgp = B.host(eff, address, vip_ips, check)
         bgp['exporter'] = metrics['bgp']  # the BGP exporter's listen address ('' when off)
         bgp['handoff'] = B.handoff(eff, host, [(h, inventory.address(h)) for h in lbs], vip_ips)
         RB.check_bgp(host, eff, bgp, problems)
         RB.check_peers_are_routers(host, bgp, dict((inventory.address(h), h) for h in lbs), problems)
+    else:
+        vrrp['exporter'] = metrics['vrrp']  # the VRRP exporter's listen address ('' when off)
     return dict(
-        cluster=cluster, address=address, router_id=vrrp['global_defs']['router_id'],
+        cluster=cluster, address=address, router_id=K.router_id(host, eff),
         priority=prios[host], vrrp=vrrp, metrics=metrics, vip_mode='bgp' if routed else 'vrrp', bgp=bgp,
         announcer=announcer(OS[OS_DEFAULT]['haproxy'], vrrp, bgp),
         # what must not be here (the other mode's, a hand-off left on), and where the exporter listens
@@ -246,6 +239,35 @@ def _load_balancer(host, cluster, members, prios, inventory):
         haproxy=H.haproxy(eff, [dict(name=h, address=inventory.address(h)) for h in cps],
                           dual_stack=vip6 is not None or (vip is not None and vip.version == 6),
                           metrics_bind=metrics['haproxy']))
+
+
+def _serving_check(eff, peers, inventory, vip_ips, routed):
+    """The check that says whether this load balancer can serve, in either mode
+    (keepalived's track script, the BGP gate's): the local haproxy's monitor URL,
+    its timeout, the peers' frontends it asks before it fails, and how long a
+    check that timed out keeps failing."""
+    ask = eff.get('keepalived_track_ask_peers') and (routed or eff.get('keepalived_track_haproxy'))
+    return dict(
+        track_url=eff.get('keepalived_track_url') or H.monitor_url(eff),
+        track_timeout=float(eff.get('keepalived_track_timeout') or 1),
+        # a check that timed out (an overloaded host) keeps failing this long
+        # after the checks pass again, so the VIP does not come back to flap
+        track_overload_hold=int(eff.get('keepalived_track_overload_hold') or 0),
+        track_peer_urls=K.peer_frontend_urls(peers, inventory.effs, inventory.raw, vip_ips) if ask else [])
+
+
+def _vrrp_host(host, eff, vips, check, peering, host_addresses, problems):
+    """VRRP mode: what the keepalived role reads (_vrrp), its rules checked."""
+    vip, _vip6 = vips
+    vrrp = _vrrp(host, eff, vips, eff.get('keepalived_interface') or '', peering)
+    vrrp.update(check, host_addresses=host_addresses)
+    if vip is not None:
+        secret = ({'authentication': dict(auth_type='PASS', auth_pass=eff['keepalived_auth_pass'])}
+                  if vrrp['vrrp_version'] == 2 and eff.get('keepalived_auth_pass') else {})
+        R.check_vrrp_rules(host, dict(vrrp, instances=[vrrp['instance']]), secret, problems)
+    vrrp['fact'] = K.fact(eff, peering['priority'])  # what the keepalived role records (K.FACT_FILE)
+    vrrp.update(fact_file=K.FACT_FILE, fact_dir=K.FACT_DIR, units=dict(K.UNITS))
+    return vrrp
 
 
 def _vrrp(host, eff, vips, interface, peering):
@@ -260,11 +282,6 @@ def _vrrp(host, eff, vips, interface, peering):
         scripts=track,
         instance=K.instance(eff, interface, vip, vip6, peering, track),
         vrrp_version=int(eff['keepalived_vrrp_version']),
-        track_url=eff.get('keepalived_track_url') or H.monitor_url(eff),
-        track_timeout=float(eff.get('keepalived_track_timeout') or 1),
-        # a check that timed out (an overloaded host) keeps failing this long
-        # after the checks pass again, so the VIP does not come back to flap
-        track_overload_hold=int(eff.get('keepalived_track_overload_hold') or 0),
         restart_on_failure=bool(eff['keepalived_restart_on_failure']),
         restart_delay=K.restart_delay(eff),
         check_vrid_on_wire=bool(eff.get('keepalived_check_vrid_on_wire')),

@@ -67,6 +67,9 @@ def _kept_priorities(ep, hosts, deployed, problems):
         return ep
     for host in lbs:
         entry, peers = hosts[host], [p for p in lbs if p != host]
+        if entry['vrrp'] is None:  # BGP mode: the priority orders a mode switch only
+            hosts[host] = dict(entry, priority=prios[host])
+            continue
         old = entry['vrrp']['instance']
         instance = dict(old, priority=prios[host], peer_priorities=[prios[p] for p in peers],
                         state=K.initial_state(not old['nopreempt'], old.get('preempt_delay'),
@@ -98,9 +101,9 @@ def _completed(host, entry, facts, problems):
     R.check_os_family(host, family, problems)
     R.check_root(host, facts, problems)
     family = family if family in OS else OS_DEFAULT  # refused above; the plan stays whole
-    vrrp = dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
-                os=OS[family]['keepalived'])
+    vrrp = None if routed else dict(entry['vrrp'], instance=dict(entry['vrrp']['instance'], interface=interface),
+                                    os=OS[family]['keepalived'])
     bgp = B.on_os(entry['bgp'], OS[family]['bgp']) if routed else entry.get('bgp')
     haproxy = H.on_os(entry['haproxy'], family)
     return dict(entry, vrrp=vrrp, bgp=bgp, haproxy=haproxy, announcer=announcer(haproxy['os'], vrrp, bgp),
-                leftovers=leftovers(OS[family], vrrp['vips'], routed))
+                leftovers=leftovers(OS[family], [str(v.ip) for v in (vip, vip6) if v is not None], routed))

@@ -175,13 +175,19 @@ def instance(eff, name, vip, vip6, peering, track):
     )
 
 
+def router_id(host, eff):
+    """The load balancer's router id (keepalived's global_defs, FRR's hostname in
+    BGP mode): keepalived_router_id, else the host's short name."""
+    return eff.get('keepalived_router_id') or host.split('.')[0]
+
+
 def global_defs(host, eff):
     """keepalived.conf's global_defs, as vrrp_config takes them."""
     rt_priority = int(eff.get('keepalived_max_auto_priority') or 0)
     delay_us = auto_priority_delay_us(eff['keepalived_advert_int'])
     reannounce = bool(eff.get('keepalived_reannounce_after_split'))
     return dict(
-        router_id=eff.get('keepalived_router_id') or host.split('.')[0],
+        router_id=router_id(host, eff),
         enable_script_security=True,
         script_user=eff['keepalived_script_user'],
         max_auto_priority=rt_priority,

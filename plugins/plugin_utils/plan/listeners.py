@@ -10,7 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan import keepalived as K
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.plan.addresses import WILDCARDS
+from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import OS, OS_DEFAULT
 
 BGP_PORT = 179
 BFD_PORTS = (3784, 3785)
@@ -51,8 +53,8 @@ def binds(entry):
 def ours(entry):
     """The units whose sockets are this collection's own on the load balancer,
     in either VIP mode (a mode switch finds the other one's still running)."""
-    units = [entry['haproxy']['os']['service'], entry['vrrp']['os']['service']]
-    units += list(entry['vrrp']['units'].values())
+    keepalived = (entry.get('vrrp') or {}).get('os') or OS[OS_DEFAULT]['keepalived']  # BGP mode: no vrrp block
+    units = [entry['haproxy']['os']['service'], keepalived['service']] + list(K.UNITS.values())
     bgp = entry.get('bgp')
     if bgp:
         units += [bgp['os']['service'], bgp['gate']['unit'], bgp['exporter_unit']]

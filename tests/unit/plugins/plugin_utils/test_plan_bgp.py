@@ -49,7 +49,7 @@ def test_a_bgp_inventory_is_clean_and_planned():
     assert b['community'] == '65101:3232235785:1'
     assert plan['hosts']['lb2']['bgp']['community'] == '65101:3232235786:1'
     assert b['os']['packages'] == ['frr', 'frr-pythontools', 'curl', 'iptables']
-    assert lb1['vrrp']['check_vrid_on_wire'] is False
+    assert lb1['vrrp'] is None  # no VRRP here: no vrrp block, no keepalived settings
     assert b['check']['track_peer_urls'] == ['https://192.168.1.10:6443/readyz']
     assert set(plan['groups']['lb1']) >= {'kubeha_loadbalancers', 'kubeha_all_serve'}
 
