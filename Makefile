@@ -150,12 +150,12 @@ bench: deps
 # Faults a pair meets in production, judged against stated promises (lab must
 # be up: make lab); writes docs/reliability.md. The whole suite (bench/chaos.py
 # SUITE) takes under 30 minutes; CHAOS_CASES=partition,... runs some again.
-# Then BGP mode's rows in the bgp scenario's lab (bench/bgp.py --chaos;
+# Then BGP mode's rows in the bgp scenario's lab (bench/chaos.py --bgp;
 # CHAOS_BGP_CASES=... to narrow, CHAOS_BGP=0 to skip).
 chaos: deps
 	@docker inspect lb1 >/dev/null 2>&1 || $(MAKE) lab-up lab-converge
 	python bench/chaos.py $(if $(CHAOS_CASES),--cases $(CHAOS_CASES),)
-	[ "$(CHAOS_BGP)" = 0 ] || python bench/bgp.py --chaos
+	[ "$(CHAOS_BGP)" = 0 ] || python bench/chaos.py --bgp
 
 # The lab's Prometheus against real faults (lab must be up: make lab); writes
 # the table and plot of docs/observability.md. ALERTS_CASES=split_brain,... to narrow.

@@ -23,7 +23,6 @@ import urllib.request
 
 import lab as R
 import report_observability
-from chaos import VRRP_DROP
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'alerts.json')
 # How long a case may take to fire (the rule's `for:` + scrape + evaluation,
@@ -102,11 +101,11 @@ class Timeline(threading.Thread):
 
 def split_brain(holder):
     for lb in R.LBS:
-        R.dexec(lb, 'iptables -I ' + VRRP_DROP)
+        R.dexec(lb, 'iptables -I ' + R.VRRP_DROP)
 
     def recover():
         for lb in R.LBS:
-            R.dexec(lb, 'iptables -D ' + VRRP_DROP, check=False)
+            R.dexec(lb, 'iptables -D ' + R.VRRP_DROP, check=False)
     return [('KubehaVIPSplitBrain', {})], recover
 
 

@@ -232,7 +232,7 @@ CASES = {
 
 
 # ------------------------------------------------------------------ chaos
-# make chaos's BGP rows (--chaos): faults between a load balancer and its router,
+# make chaos's BGP rows (bench/chaos.py --bgp runs them): faults between a load balancer and its router,
 # judged against a promise stated beforehand; the rows join bench/results/chaos.json
 # and docs/reliability.md (bench/report_reliability.py).
 CUT_S, SESSION_S, FLAP_S = 10.0, 20.0, 60.0
@@ -353,30 +353,6 @@ def run_chaos(name, rate):
                 outcomes=summary['outcomes'], when=time.strftime('%Y-%m-%d %H:%M', time.gmtime(fault_t)))
 
 
-def chaos(args):
-    """The BGP rows of make chaos, merged into bench/results/chaos.json; the page rewritten."""
-    import chaos as vrrp_chaos
-    import report_reliability
-    ensure_lab()
-    site('default', 'ecmp')
-    results = []
-    if os.path.exists(vrrp_chaos.RESULTS):
-        with open(vrrp_chaos.RESULTS) as handle:
-            results = json.load(handle)
-    names = (args.cases or ','.join(CHAOS)).split(',')
-    for name in names:
-        print('chaos: %s' % name, flush=True)
-        result = run_chaos(name, args.rate)
-        print('  %s: failed %d, delayed %d, path changes %d, %s' % (
-            name, result['failed'], result['delayed'], result['vip_moves'],
-            'met' if result['met'] else 'NOT MET'), flush=True)
-        results = [r for r in results if r['case'] != name] + [result]
-        with open(vrrp_chaos.RESULTS, 'w') as handle:
-            json.dump(results, handle, indent=1)
-    print('wrote %s' % report_reliability.write(results, dict(vrrp_chaos.CASES, **CHAOS)))
-    return 0
-
-
 def run_case(name, profile, mode, rep, reps, args):
     case = CASES[name]
     lb = primary(mode)
@@ -417,12 +393,7 @@ def main():
     parser.add_argument('--settle', type=float, default=lab.SETTLE_S)
     parser.add_argument('--max-wait', type=float, default=MAX_WAIT_S)
     parser.add_argument('--out', default=OUT)
-    parser.add_argument('--chaos', action='store_true', help="make chaos's BGP rows instead (CHAOS)")
-    parser.add_argument('--chaos-cases', dest='cases_chaos', default=os.environ.get('CHAOS_BGP_CASES'))
     args = parser.parse_args()
-    if args.chaos:
-        args.cases = args.cases_chaos
-        return chaos(args)
     started = time.time()
     ensure_lab()
     first = lab.topology().LBS[0]

@@ -31,7 +31,6 @@ from analysis import summarize
 from ansible_collections.kubeha.control_plane.plugins.plugin_utils.profiles import profile_value
 
 RESULTS = os.path.join(R.ROOT, 'bench', 'results', 'chaos.json')
-VRRP_DROP = 'INPUT -p 112 -j DROP'
 VRRP_LOSS = 'INPUT -p 112 -m statistic --mode random --probability 0.30 -j DROP'
 PARTITION_S, LOSS_S, QUIET_S, APISERVERS_DOWN_S = 10.0, 60.0, 30.0, 10.0
 POWER_BOUND_S = 90.0
@@ -175,14 +174,14 @@ def partition(holder, notes):
     """VRRP dropped both ways: each side thinks the other is dead."""
     t = time.time()
     for lb in R.LBS:
-        R.dexec(lb, 'iptables -I ' + VRRP_DROP)
+        R.dexec(lb, 'iptables -I ' + R.VRRP_DROP)
     split = R.wait(lambda: len(R.holders()) == len(R.LBS), PARTITION_S, 0.2)
     time.sleep(max(0.0, PARTITION_S - (time.time() - t)))
     notes['split_brain_seen'] = split
     notes['verify_named_split_brain'] = 'VRRP states disagree' in verify_output()
     healed = time.time()
     for lb in R.LBS:
-        R.dexec(lb, 'iptables -D ' + VRRP_DROP, check=False)
+        R.dexec(lb, 'iptables -D ' + R.VRRP_DROP, check=False)
     one = R.wait(lambda: len(R.holders()) == 1, 30, 0.2)
     notes['one_holder_after_heal_s'] = round(time.time() - healed, 2) if one else None
     settled_at = time.time()
@@ -619,6 +618,29 @@ def run_group(profile, sets, cases, rate, results):
     return results
 
 
+def run_bgp_rows(cases, rate):
+    """make chaos's BGP rows (bench/bgp.py's CHAOS, in the bgp scenario's lab),
+    merged into RESULTS; the page rewritten with every case."""
+    import bgp  # the BGP lab's side channel; this suite's only import of it
+    bgp.ensure_lab()
+    bgp.site('default', 'ecmp')
+    results = []
+    if os.path.exists(RESULTS):
+        with open(RESULTS) as handle:
+            results = json.load(handle)
+    for name in (cases or ','.join(bgp.CHAOS)).split(','):
+        print('chaos: %s' % name, flush=True)
+        result = bgp.run_chaos(name, rate)
+        print('  %s: failed %d, delayed %d, path changes %d, %s' % (
+            name, result['failed'], result['delayed'], result['vip_moves'],
+            'met' if result['met'] else 'NOT MET'), flush=True)
+        results = [r for r in results if r['case'] != name] + [result]
+        with open(RESULTS, 'w') as handle:
+            json.dump(results, handle, indent=1)
+    print('wrote %s' % report_reliability.write(results, dict(CASES, **bgp.CHAOS)))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cases', help='only these cases (comma-separated); default: the whole suite')
@@ -627,7 +649,11 @@ def main():
                         help='with --cases: a setting for this run (site.yml -e), recorded beside the profile')
     parser.add_argument('--rate', type=int, default=100)
     parser.add_argument('--report', action='store_true', help='only regenerate docs/reliability.md')
+    parser.add_argument('--bgp', action='store_true',
+                        help="BGP mode's rows instead, in the bgp scenario's lab (--cases: of bench/bgp.py's CHAOS)")
     args = parser.parse_args()
+    if args.bgp:
+        return run_bgp_rows(args.cases or os.environ.get('CHAOS_BGP_CASES'), args.rate)
     results = []
     if os.path.exists(RESULTS):
         with open(RESULTS) as handle:
@@ -637,7 +663,7 @@ def main():
             groups = [(args.profile or 'default', tuple(args.set),
                        tuple((args.cases or ','.join(CASES)).split(',')))]
         else:
-            # a page from one run of the whole suite (BGP mode's rows come from bench/bgp.py --chaos)
+            # a page from one run of the whole suite (BGP mode's rows come from --bgp)
             groups, results = SUITE, [r for r in results if r['case'] not in CASES]
         started = time.time()
         for profile, sets, cases in groups:

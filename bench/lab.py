@@ -33,6 +33,8 @@ from ansible_collections.kubeha.control_plane.plugins.module_utils.haproxy_stat 
 from ansible_collections.kubeha.control_plane.plugins.module_utils.vip_probe import parse_state_file  # noqa: E402
 
 INVENTORY = os.path.join(ROOT, 'inventory', 'lab')
+# The fault injections the suites share: VRRP dropped on a load balancer (iptables -I / -D).
+VRRP_DROP = 'INPUT -p 112 -j DROP'
 # How molecule/default creates the lab's hosts (its first platform): a host the
 # bench adds or replaces is created the same way.
 MOLECULE = os.path.join(ROOT, 'molecule', 'default', 'molecule.yml')
