@@ -51,7 +51,7 @@ def test_both_exporters_serve_through_it(monkeypatch, module, argv):
     served = []
     monkeypatch.setattr(E, 'serve', lambda listen, collect: served.append((listen, collect)))
     module.main(argv)
-    assert [listen for listen, _ in served] == ['127.0.0.1:1']
+    assert [call[0] for call in served] == ['127.0.0.1:1']
     assert callable(served[0][1])
 
 

@@ -124,9 +124,8 @@ def test_a_running_unit_is_taken_down_with_the_time_just_before(systemd, run_mod
 
 def test_starting_notes_the_time_just_before_and_check_mode_notes_none(systemd, run_module):
     (systemd / 'keepalived.enabled').touch()
-    checked = run_module(units, {'_ansible_check_mode': True, 'units': [{'name': 'keepalived', 'state': 'stopped'},
-                                                                         {'name': 'keepalived'}]})
+    both = [{'name': 'keepalived', 'state': 'stopped'}, {'name': 'keepalived'}]
+    checked = run_module(units, {'_ansible_check_mode': True, 'units': both})
     assert checked['times'] == {} and systemd.calls() == []
     result = run_module(units, {'units': [{'name': 'keepalived'}]})
     assert set(result['times']) == {'keepalived'} and result['started'] == ['keepalived']
-

@@ -117,4 +117,3 @@ def test_the_state_is_rendered_once_and_the_drift_check_reads_it(monkeypatch):
     monkeypatch.setattr(desired, 'keepalived', lambda *a: calls.append(a))
     assert drift_args(v, 'secret1', None, state) == want
     assert calls == []
-
