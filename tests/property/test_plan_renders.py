@@ -190,9 +190,10 @@ EXAMPLE_DIR = os.path.join(ROOT, 'inventory', 'example')
 def example_facts(entry):
     """Network facts of a real load balancer of the example: its address on
     keepalived_interface (or eth0) in a /24 (/64), a VIP's family beside it."""
-    name = entry['vrrp']['instance'].get('interface') or 'eth0'
+    vrrp = entry['vrrp'] or {'instance': {}, 'vips': []}  # BGP mode has no vrrp block (nor a VIP on a segment)
+    name = vrrp['instance'].get('interface') or 'eth0'
     iface = {}
-    for address in [entry['address']] + [v for v in entry['vrrp']['vips'] if ':' in v and ':' not in entry['address']]:
+    for address in [entry['address']] + [v for v in vrrp['vips'] if ':' in v and ':' not in entry['address']]:
         own = address if address == entry['address'] else address.rsplit(':', 1)[0] + ':9'
         if ':' in own:
             iface['ipv6'] = [{'address': own, 'prefix': '64', 'scope': 'global'}]
