@@ -15,7 +15,7 @@ rollout      plan | kubeha.control_plane.rollout(hostvars, hosts, check_mode)
              load balancer's drift result (__kubeha_drift)
 leaders      plan | kubeha.control_plane.leaders(hosts)
              per cluster, its first load balancer among hosts, with the others
-holders      hostvars | kubeha.control_plane.holders(hosts[, result])
+holders      hostvars | kubeha.control_plane.holders(hosts[, result[, key]])
              the hosts whose registered drift or vip_holder result holds a VIP
 node_address host | kubeha.control_plane.node_address(hostvars)
              a host's address on the cluster network
@@ -85,9 +85,10 @@ def leaders(plan_, hosts):
     return _rollout.leaders(plan_, hosts)
 
 
-def holders(hostvars, hosts, result='__kubeha_drift'):
-    """The hosts whose registered ``result`` (drift or vip_holder) holds a VIP, in order."""
-    return _rollout.holders(_results(hostvars, hosts, result))
+def holders(hostvars, hosts, result='__kubeha_drift', key='held_vips'):
+    """The hosts whose registered ``result`` (drift or vip_holder) holds a VIP (or
+    whose ``key`` is set), in order."""
+    return _rollout.holders(_results(hostvars, hosts, result), key)
 
 
 def node_address(host, hostvars):

@@ -69,9 +69,10 @@ def leaders(plan, hosts):
     return out
 
 
-def holders(results):
-    """The hosts whose drift or vip_holder result ({host: result}) says they hold a VIP."""
-    return [host for host, result in results.items() if (result or {}).get('held_vips')]
+def holders(results, key='held_vips'):
+    """The hosts whose drift or vip_holder result ({host: result}) says they hold
+    a VIP (or whose ``key`` is set: an announcer's serving.yml says ``ready``)."""
+    return [host for host, result in results.items() if (result or {}).get(key)]
 
 
 def serving(plan, drift):

@@ -247,6 +247,8 @@ def test_a_converged_fleet_rolls_nothing():
     out = rollout.from_drift(build(), drift(converged=GROUPS['loadbalancers'], held=['a-lb1', 'b-lb1']))
     assert (out['order'], out['batches']) == ([], [])
     assert rollout.holders(drift(held=['b-lb1'])) == ['b-lb1']
+    # an announcer's serving.yml: the hosts that can carry the traffic
+    assert rollout.holders({'a': {'ready': False}, 'b': {'ready': True}, 'c': None}, 'ready') == ['b']
 
 
 def test_a_joining_load_balancer_starts_last_once_the_holder_knows_it():
